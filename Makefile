@@ -1,0 +1,46 @@
+# wirewatch — two commands do all set-up: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+WIREWATCH := $(VENV)/bin/wirewatch
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install lint test demo reliability broker-start broker-stop clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(WIREWATCH) schemas --check
+
+# The whole suite, integration tests included, against the real dev broker. A broker that already
+# answers is reused; one this target started is stopped again, whatever the outcome.
+test: lint
+	@started=0; \
+	if ! $(WIREWATCH) kafka status >/dev/null 2>&1; then $(WIREWATCH) kafka start; started=1; fi; \
+	rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$started = 1 ]; then $(WIREWATCH) kafka stop; fi; \
+	exit $$rc
+
+demo: install
+	$(WIREWATCH) demo
+
+broker-start: install
+	$(WIREWATCH) kafka start
+
+broker-stop: install
+	$(WIREWATCH) kafka stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

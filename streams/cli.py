@@ -1,0 +1,113 @@
+"""``wirewatch``: the one command-line entry point (DESIGN.md §3).
+
+Sub-commands import their modules lazily so ``wirewatch feed parse`` does not pay for Faust. Every
+expected failure is a ``WirewatchError``: printed as one line on stderr, exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from streams.errors import WirewatchError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _progress(message: str) -> None:
+    print(f"wirewatch: {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_kafka(args: argparse.Namespace) -> int:
+    from streams.devbroker import DevBroker
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    broker = DevBroker(settings.home, port=args.port or settings.bootstrap_port)
+    if args.action == "start":
+        print(broker.start(timeout_s=args.timeout, progress=_progress))
+        return 0
+    if args.action == "stop":
+        print(broker.stop())
+        return 0
+    status = broker.status()
+    print(status.describe())
+    return 0 if status.answering else 3
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from streams.settings import load_settings
+    from streams.topics import ensure_topics
+
+    created = ensure_topics(load_settings())
+    print("created: " + ", ".join(created) if created else "all topics exist")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from streams.devbroker import DevBroker
+    from streams.settings import load_settings
+    from streams.topics import ensure_topics
+
+    settings = load_settings()
+    broker = DevBroker(settings.home, port=settings.bootstrap_port)
+    _progress(broker.start(progress=_progress))
+    created = ensure_topics(settings)
+    _progress(f"topics ready ({len(created)} created)")
+    print(broker.status().describe())
+    return 0
+
+
+def _cmd_schemas(args: argparse.Namespace) -> int:
+    from streams.schemas import stale_schemas, write_schemas
+
+    if args.check:
+        stale = stale_schemas()
+        if stale:
+            print(f"stale schemas (run `wirewatch schemas`): {', '.join(stale)}", file=sys.stderr)
+            return 1
+        print("schemas up to date")
+        return 0
+    for path in write_schemas():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    kafka = sub.add_parser("kafka", help="run the local dev broker (real Apache Kafka, KRaft, one node)")
+    kafka.add_argument("action", choices=["start", "stop", "status"])
+    kafka.add_argument("--port", type=int, default=None, help="listener port (default: from WIREWATCH_KAFKA_BOOTSTRAP)")
+    kafka.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness (start)")
+    kafka.set_defaults(handler=_cmd_kafka)
+
+    topics = sub.add_parser("topics", help="create the wirewatch topics that do not exist yet")
+    topics.set_defaults(handler=_cmd_topics)
+
+    demo = sub.add_parser("demo", help="run the main job end to end on this machine")
+    demo.set_defaults(handler=_cmd_demo)
+
+    schemas = sub.add_parser("schemas", help="write deploy/schemas/*.json from the wire models")
+    schemas.add_argument("--check", action="store_true", help="only check the committed files are current")
+    schemas.set_defaults(handler=_cmd_schemas)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        code = handler(args)
+    except WirewatchError as err:
+        print(f"wirewatch: error: {err}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The wire contracts of DESIGN.md §2, defined once for connectors, agents, the API and the schemas.
+
+Each model is a frozen pydantic model: the same class validates incoming JSON (``from_wire``), writes
+outgoing JSON (``to_wire``) and generates ``deploy/schemas/*.json`` (``wirewatch schemas``), so the
+three cannot drift apart. Datetimes are UTC-aware and serialised as ISO-8601.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from streams.errors import WirewatchError
+
+SCHEMA_VERSION = 1
+
+ActorType = Literal["person", "organization", "country", "outlet"]
+CitationRole = Literal[
+    "publisher", "dateline", "cited", "interview", "photo_credit", "descriptor", "republished", "headline"
+]
+WatchScope = Literal["article", "paragraph", "sentence"]
+TextField = Literal["title", "summary", "content", "credits"]
+
+
+class WireError(WirewatchError):
+    """A message does not match its contract (a poison message): the reason is one line."""
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "message"
+    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+class WireModel(BaseModel):
+    """Base of every contract: frozen, unknown fields ignored on input, JSON in and out."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", json_schema_serialization_defaults_required=True)
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Self:
+        """Validate a decoded JSON object (or raw JSON bytes/str); raise ``WireError`` with one line."""
+        try:
+            if isinstance(data, bytes | bytearray | str):
+                return cls.model_validate_json(data)
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise WireError(f"not a valid {cls.__name__}: {_one_line(err)}") from err
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class VersionedModel(WireModel):
+    """A top-level topic payload: carries ``schema_version`` so consumers can tell contracts apart."""
+
+    schema_version: int = SCHEMA_VERSION
+    TOPIC: ClassVar[str] = ""
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema_version {value} (this build reads {SCHEMA_VERSION})")
+        return value
+
+
+# --------------------------------------------------------------------------- articles
+class Source(WireModel):
+    feed_url: str
+    name: str
+    domain: str
+    outlet: str | None = None
+    """Registry id of the publishing outlet when the feed list names it (publisher detection)."""
+
+
+class Article(VersionedModel):
+    """A normalised feed entry (``articles.raw``, key = ``id``)."""
+
+    TOPIC: ClassVar[str] = "articles.raw"
+
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    url: str
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    published: AwareDatetime | None = None
+    fetched: AwareDatetime
+    language: str | None = None
+    source: Source
+    credits: tuple[str, ...] = ()
+
+
+class Mention(WireModel):
+    """Evidence: ``text == article.<field>[start:end]``."""
+
+    field: TextField
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
+    text: str
+
+
+class ActorTag(WireModel):
+    id: str
+    name: str
+    type: ActorType
+    country: str | None = None
+    mentions: tuple[Mention, ...] = ()
+
+
+class TopicTag(WireModel):
+    id: str
+    label: str
+    score: float
+    evidence: tuple[str, ...] = ()
+
+
+class Outlet(WireModel):
+    id: str
+    name: str
+    country: str | None = None
+    category: str
+
+
+class Citation(Outlet):
+    """An outlet a text relies on, how (``role``) and where (``evidence``)."""
+
+    role: CitationRole
+    evidence: tuple[Mention, ...] = ()
+
+
+class StateMedia(WireModel):
+    publisher: Outlet | None = None
+    cited: tuple[Citation, ...] = ()
+    state_sourced: bool = False
+
+
+class TaggedArticle(Article):
+    """An Article plus its tags (``articles.tagged``, key = ``id``)."""
+
+    TOPIC: ClassVar[str] = "articles.tagged"
+
+    actors: tuple[ActorTag, ...] = ()
+    topics: tuple[TopicTag, ...] = ()
+    state_media: StateMedia = StateMedia()
+
+
+# --------------------------------------------------------------------------- watches and alerts
+class Watch(VersionedModel):
+    """A desk's standing request (``watches``, compacted, key = ``watch_id``; tombstone deletes)."""
+
+    TOPIC: ClassVar[str] = "watches"
+
+    watch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    desk: Annotated[str, Field(min_length=1, max_length=64)]
+    entities: tuple[str, str]
+    scope: WatchScope = "article"
+    topics: tuple[str, ...] = ()
+    state_sourced_only: bool = False
+    cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 6 * 3600
+    channels: tuple[str, ...] = ()
+
+    @field_validator("entities")
+    @classmethod
+    def _two_distinct(cls, value: tuple[str, str]) -> tuple[str, str]:
+        if value[0] == value[1]:
+            raise ValueError("a watch needs two different entities")
+        return value
+
+
+class EntityRef(WireModel):
+    id: str
+    name: str
+
+
+class AlertArticle(WireModel):
+    id: str
+    url: str
+    title: str
+    source: Source
+    published: AwareDatetime | None = None
+
+
+class Alert(VersionedModel):
+    """A watched pair seen together in a story (``alerts``, key = ``alert_id``)."""
+
+    TOPIC: ClassVar[str] = "alerts"
+
+    alert_id: str
+    watch_id: str
+    desk: str
+    entities: tuple[EntityRef, EntityRef]
+    story_id: str
+    article: AlertArticle
+    evidence: tuple[str, ...]
+    state_media: StateMedia
+    topics: tuple[TopicTag, ...] = ()
+    fired_at: AwareDatetime
+    latency_s: float
+
+
+class DeadLetter(VersionedModel):
+    """A message a stage could not process, kept whole with the reason (``deadletter``)."""
+
+    TOPIC: ClassVar[str] = "deadletter"
+
+    stage: str
+    reason: str
+    error: str
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    payload: str
+    """The original bytes, decoded as UTF-8 with replacement (or base64 when ``payload_encoding`` says so)."""
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    failed_at: AwareDatetime
+
+
+CONTRACTS: dict[str, type[VersionedModel]] = {
+    "article": Article,
+    "tagged_article": TaggedArticle,
+    "watch": Watch,
+    "alert": Alert,
+    "deadletter": DeadLetter,
+}

@@ -1,0 +1,111 @@
+"""The one typed, frozen settings object of every wirewatch process.
+
+Sources, highest priority first: keyword arguments, ``WIREWATCH_*`` environment variables, a ``.env``
+file in the working directory, a YAML file named by ``WIREWATCH_CONFIG``, then the defaults below.
+Topic names, the Faust app id and consumer group ids all derive from ``topic_prefix`` so that two
+prefixes on one broker never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from streams.errors import ConfigError
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wirewatch"
+
+
+class TopicNames:
+    """Names of the topics of DESIGN.md §2 under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.articles_raw = f"{prefix}.articles.raw"
+        self.articles_tagged = f"{prefix}.articles.tagged"
+        self.watches = f"{prefix}.watches"
+        self.alerts = f"{prefix}.alerts"
+        self.deadletter = f"{prefix}.deadletter"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WIREWATCH_", env_file=".env", extra="ignore", frozen=True, validate_default=True
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")] = "wirewatch"
+    topic_partitions: Annotated[int, Field(ge=1, le=1024)] = 4
+    topic_replication: Annotated[int, Field(ge=1, le=16)] = 1
+    web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
+    connector_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
+    allow_private_networks: bool = False
+    home: Path = Field(default_factory=_default_home)
+    """Cache and state outside the repository: broker jars and data, connector state, desk store."""
+    admin_token: SecretStr | None = None
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port…], got {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config_file = os.environ.get("WIREWATCH_CONFIG")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @cached_property
+    def topics(self) -> TopicNames:
+        return TopicNames(self.topic_prefix)
+
+    @property
+    def app_id(self) -> str:
+        """Faust application id (also its consumer group and the prefix of its changelog topics)."""
+        return f"{self.topic_prefix}-worker"
+
+    def group_id(self, purpose: str) -> str:
+        return f"{self.topic_prefix}-{purpose}"
+
+    @property
+    def bootstrap_port(self) -> int:
+        return int(self.kafka_bootstrap.split(",")[0].rsplit(":", 1)[1])
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one readable ``ConfigError`` line."""
+    from pydantic import ValidationError
+
+    config_file = os.environ.get("WIREWATCH_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"WIREWATCH_CONFIG names {config_file!r}, which is not a file")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"invalid settings: {problems}") from err
