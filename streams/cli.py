@@ -7,12 +7,17 @@ expected failure is a ``WirewatchError``: printed as one line on stderr, exit co
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from streams.errors import WirewatchError
 
 Handler = Callable[[argparse.Namespace], int]
+
+# Modules that add their own sub-commands: each has ``register(commands, benches)`` adding parsers to
+# the top-level sub-commands and to ``wirewatch bench``; their handlers import heavy modules lazily.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _progress(message: str) -> None:
@@ -93,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="write deploy/schemas/*.json from the wire models")
     schemas.add_argument("--check", action="store_true", help="only check the committed files are current")
     schemas.set_defaults(handler=_cmd_schemas)
+
+    bench = sub.add_parser("bench", help="benchmarks that print measured figures beside a baseline")
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub, benches)
     return parser
 
 
