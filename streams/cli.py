@@ -80,7 +80,7 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="wirewatch", description="wirewatch: news feeds to Kafka to tagged articles to watched-pair alerts.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     kafka = sub.add_parser("kafka", help="run the local dev broker (real Apache Kafka, KRaft, one node)")
