@@ -80,7 +80,9 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wirewatch", description="wirewatch: news feeds to Kafka to tagged articles to watched-pair alerts.")
+    parser = argparse.ArgumentParser(
+        prog="wirewatch", description="wirewatch: news feeds to Kafka to tagged articles to watched-pair alerts."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     kafka = sub.add_parser("kafka", help="run the local dev broker (real Apache Kafka, KRaft, one node)")
