@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ def test_topic_names_app_id_and_groups_derive_from_the_prefix(monkeypatch: pytes
     assert settings.group_id("alerts-tail") == "deskA-alerts-tail"
 
 
-def test_defaults() -> None:
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in [n for n in os.environ if n.startswith("WIREWATCH_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env here
     settings = load_settings()
     assert settings.kafka_bootstrap == "127.0.0.1:9092"
     assert settings.bootstrap_port == 9092
