@@ -1,4 +1,5 @@
-"""The pure core stays pure: no Kafka, Faust, HTTP, sockets, clock or global randomness under streams/core."""
+"""The pure cores stay pure: no Kafka, Faust, HTTP, sockets, clock or global randomness under
+``streams/core`` and ``connectors/core``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parents[2] / "streams" / "core"
+REPO = Path(__file__).resolve().parents[2]
+CORES = [REPO / "streams" / "core", REPO / "connectors" / "core"]
 FORBIDDEN_MODULES = {
     "faust", "mode", "kafka", "aiokafka", "aiohttp", "httpx", "requests", "urllib3",
     "http", "socket", "asyncio", "time", "random", "sqlite3", "prometheus_client", "streams.settings",
@@ -17,7 +19,7 @@ FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic"}
 
 
 def _core_files() -> list[Path]:
-    return sorted(CORE.rglob("*.py"))
+    return sorted(path for core in CORES for path in core.rglob("*.py"))
 
 
 def _imported_modules(tree: ast.AST) -> set[str]:
@@ -30,7 +32,7 @@ def _imported_modules(tree: ast.AST) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(CORE)))
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(REPO)))
 def test_core_module_imports_nothing_impure(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     offending = {name for name in _imported_modules(tree) if name.split(".")[0] in FORBIDDEN_ROOTS}
@@ -38,7 +40,7 @@ def test_core_module_imports_nothing_impure(path: Path) -> None:
     assert not offending, f"{path.name} imports {sorted(offending)}"
 
 
-@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(CORE)))
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(REPO)))
 def test_core_module_never_reads_the_clock(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     calls = {
