@@ -38,6 +38,8 @@ class TopicNames:
         self.watches = f"{prefix}.watches"
         self.alerts = f"{prefix}.alerts"
         self.deadletter = f"{prefix}.deadletter"
+        self.pairs = f"{prefix}.pairs"
+        """Internal: tagged articles that matched a watch, re-keyed by watch id (one watch, one worker)."""
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,13 @@ class Settings(BaseSettings):
     topic_replication: Annotated[int, Field(ge=1, le=16)] = 1
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     connector_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
+    web_bind: str = "127.0.0.1"
+    """Address the worker's web server listens on (``0.0.0.0`` in containers)."""
+    web_host: str = "127.0.0.1"
+    """Host name other workers use to reach this one (Faust table routing)."""
+    store: Annotated[str, Field(pattern=r"^(memory|rocksdb)://")] = "memory://"
+    """Faust table store: ``memory://`` recovers tables from their changelogs at start; ``rocksdb://`` keeps
+    them on disk under ``home`` (needs the ``rocksdb`` extra)."""
     allow_private_networks: bool = False
     home: Path = Field(default_factory=_default_home)
     """Cache and state outside the repository: broker jars and data, connector state, desk store."""

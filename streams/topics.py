@@ -28,6 +28,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.articles_tagged, n, {"retention.ms": str(7 * _DAY_MS)}),
         # Watches are state: the latest value per watch_id, a tombstone deletes it.
         TopicSpec(t.watches, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        TopicSpec(t.pairs, n, {"retention.ms": str(2 * _DAY_MS)}),
         TopicSpec(t.alerts, n, {"retention.ms": str(30 * _DAY_MS)}),
         TopicSpec(t.deadletter, 1, {"retention.ms": str(14 * _DAY_MS)}),
     ]

@@ -18,10 +18,10 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from streams.core.models import (
     ActorTag,
@@ -42,6 +42,7 @@ MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 600
 MAX_MEMBERS = 64
 MAX_OPEN_STORIES = 256
+HOURLY_WINDOWS_KEPT = 7 * 24
 _SCOPED_FIELDS = ("title", "summary", "content")
 
 
@@ -188,10 +189,11 @@ class OpenStory(WireModel):
     members: tuple[str, ...] = ()
 
 
-class WatchStories(WireModel):
-    """A watch's open stories: the value of the per-watch state table."""
+class WatchState(WireModel):
+    """A watch's open stories and its article counts per hourly window: the per-watch table value."""
 
     stories: tuple[OpenStory, ...] = ()
+    hourly: dict[str, int] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,10 +210,10 @@ def alert_id_for(watch_id: str, story_id: str) -> str:
 
 
 def decide(
-    state: WatchStories,
+    state: WatchState,
     candidate: PairCandidate,
     thresholds: SimilarityThresholds = SimilarityThresholds(),  # noqa: B008 - frozen value
-) -> tuple[WatchStories, Decision]:
+) -> tuple[WatchState, Decision]:
     now = candidate.fetched
     cooldown = candidate.watch.cooldown_s
     article_id = candidate.article.id
@@ -221,7 +223,7 @@ def decide(
     for story in open_stories:
         if article_id in story.members:
             outcome: Literal["refire", "duplicate"] = "refire" if story.founder == article_id else "duplicate"
-            return WatchStories(stories=tuple(open_stories)), Decision(
+            return state.model_copy(update={"stories": tuple(open_stories)}), Decision(
                 outcome, story.story_id, story.alert_id, story.corroboration
             )
     signature = candidate.signature
@@ -234,7 +236,7 @@ def decide(
                 }
             )
             open_stories[position] = updated
-            return WatchStories(stories=tuple(open_stories)), Decision(
+            return state.model_copy(update={"stories": tuple(open_stories)}), Decision(
                 "corroborate", story.story_id, story.alert_id, updated.corroboration
             )
     story_id = story_key(signature)
@@ -248,7 +250,7 @@ def decide(
         members=(article_id,),
     )
     stories = (*open_stories, opened)[-MAX_OPEN_STORIES:]
-    return WatchStories(stories=stories), Decision("fire", story_id, opened.alert_id, 0)
+    return state.model_copy(update={"stories": stories}), Decision("fire", story_id, opened.alert_id, 0)
 
 
 def build_alert(candidate: PairCandidate, decision: Decision, fired_at: datetime) -> Alert:
@@ -269,14 +271,35 @@ def build_alert(candidate: PairCandidate, decision: Decision, fired_at: datetime
 
 def hour_window(moment: datetime) -> str:
     """Key of the tumbling hourly window containing ``moment`` (UTC, ISO hour)."""
-    return moment.strftime("%Y-%m-%dT%H:00Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")
+
+
+def record_hour(state: WatchState, moment: datetime, keep_hours: int = HOURLY_WINDOWS_KEPT) -> WatchState:
+    """Count one matching article in its tumbling hourly window; windows older than ``keep_hours`` expire."""
+    window = hour_window(moment)
+    oldest = hour_window(moment - timedelta(hours=keep_hours - 1))
+    hourly = {hour: count for hour, count in state.hourly.items() if hour >= oldest}
+    hourly[window] = hourly.get(window, 0) + 1
+    return state.model_copy(update={"hourly": hourly})
+
+
+def watch_summary(state: WatchState, hours: int, now: datetime) -> dict[str, object]:
+    """The last ``hours`` hourly windows up to ``now`` (zeros included), with totals, for people and dashboards."""
+    windows = [hour_window(now - timedelta(hours=back)) for back in range(hours - 1, -1, -1)]
+    hourly = {window: state.hourly.get(window, 0) for window in windows}
+    return {
+        "hourly": hourly,
+        "total": sum(hourly.values()),
+        "open_stories": len(state.stories),
+        "corroborations": sum(story.corroboration for story in state.stories),
+    }
 
 
 def oracle_alert_ids(candidates_by_watch: dict[str, Sequence[PairCandidate]]) -> set[str]:
     """Every alert id a run must produce: the pure core replayed per watch in order (reliability oracle)."""
     fired: set[str] = set()
     for candidates in candidates_by_watch.values():
-        state = WatchStories()
+        state = WatchState()
         for candidate in candidates:
             state, decision = decide(state, candidate)
             if decision.outcome == "fire":

@@ -4,7 +4,16 @@ from datetime import timedelta
 
 import pytest
 
-from streams.core.alerts import WatchIndex, WatchStories, alert_id_for, build_alert, decide, match_watches
+from streams.core.alerts import (
+    WatchIndex,
+    WatchState,
+    alert_id_for,
+    build_alert,
+    decide,
+    hour_window,
+    match_watches,
+    record_hour,
+)
 from tests.unit.pipeline.factories import KIM, PUTIN, T0, XI, tagged, watch
 from tests.unit.pipeline.test_stories import BIRTHDAY, PACT, PACT_REWRITE
 
@@ -70,7 +79,7 @@ def _candidate(article_id: str, text: str, after_s: float = 0.0, cooldown_s: int
 
 
 def test_a_story_fires_once_and_later_copies_corroborate() -> None:
-    state, first = decide(WatchStories(), _candidate("a1", PACT))
+    state, first = decide(WatchState(), _candidate("a1", PACT))
     state, second = decide(state, _candidate("a2", PACT_REWRITE, after_s=600))
     state, third = decide(state, _candidate("a3", BIRTHDAY, after_s=900))
     assert first.outcome == "fire"
@@ -82,7 +91,7 @@ def test_a_story_fires_once_and_later_copies_corroborate() -> None:
 
 
 def test_redelivery_of_the_founder_refires_the_same_alert_and_of_a_member_is_a_duplicate() -> None:
-    state, first = decide(WatchStories(), _candidate("a1", PACT))
+    state, first = decide(WatchState(), _candidate("a1", PACT))
     state, _ = decide(state, _candidate("a2", PACT_REWRITE, after_s=60))
     state, again = decide(state, _candidate("a1", PACT))
     _, member = decide(state, _candidate("a2", PACT_REWRITE, after_s=60))
@@ -91,7 +100,7 @@ def test_redelivery_of_the_founder_refires_the_same_alert_and_of_a_member_is_a_d
 
 
 def test_after_the_cooldown_a_similar_article_opens_a_new_story() -> None:
-    state, first = decide(WatchStories(), _candidate("a1", PACT, cooldown_s=3600))
+    state, first = decide(WatchState(), _candidate("a1", PACT, cooldown_s=3600))
     state, later = decide(state, _candidate("a2", PACT_REWRITE, after_s=7200, cooldown_s=3600))
     assert later.outcome == "fire"
     assert later.alert_id != first.alert_id
@@ -101,16 +110,24 @@ def test_after_the_cooldown_a_similar_article_opens_a_new_story() -> None:
 def test_alert_ids_depend_on_watch_and_story_only() -> None:
     assert alert_id_for("w1", "s-1") == alert_id_for("w1", "s-1")
     assert alert_id_for("w1", "s-1") != alert_id_for("w2", "s-1")
-    _, a = decide(WatchStories(), _candidate("a1", PACT))
-    _, b = decide(WatchStories(), _candidate("copy-elsewhere", PACT))
+    _, a = decide(WatchState(), _candidate("a1", PACT))
+    _, b = decide(WatchState(), _candidate("copy-elsewhere", PACT))
     assert a.alert_id == b.alert_id  # identical syndicated text: same story whichever copy came first
 
 
 def test_alert_carries_evidence_and_latency() -> None:
     candidate = _candidate("a1", PACT)
-    _, decision = decide(WatchStories(), candidate)
+    _, decision = decide(WatchState(), candidate)
     alert = build_alert(candidate, decision, fired_at=T0 + timedelta(seconds=2.5))
     assert alert.latency_s == 2.5
     assert alert.alert_id == decision.alert_id
     assert alert.article.id == "a1"
     assert any("Kim Jong Un" in sentence for sentence in alert.evidence)
+
+
+def test_hourly_windows_count_by_fetch_time_and_expire() -> None:
+    state = WatchState()
+    for after_s in (0, 60, 3600, 3 * 3600):
+        state = record_hour(state, T0 + timedelta(seconds=after_s), keep_hours=3)
+    assert state.hourly == {"2026-11-27T09:00Z": 1, "2026-11-27T11:00Z": 1}
+    assert hour_window(T0) == "2026-11-27T08:00Z"

@@ -1,0 +1,242 @@
+"""The Faust application: created by ``create_app(settings)``, never at import time.
+
+    articles.raw ──tag──► articles.tagged ──match──► pairs (key = watch id) ──decide──► alerts
+
+Agents are thin loops around ``Pipeline`` methods, which decode, call the pure core, send and count. Every
+stage runs through ``run_stage``: a poison message goes to the dead-letter topic with its stage, reason and
+original bytes, and the worker keeps going (an exception inside a Faust agent would otherwise ack the
+message silently, DESIGN.md §6). Processing is at-least-once; alert ids are deterministic so redelivered
+alerts are recognisable.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+import faust
+from faust.types import EventT, StreamT, TopicT
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from streams import __version__
+from streams.core.alerts import (
+    HOURLY_WINDOWS_KEPT,
+    PairCandidate,
+    WatchState,
+    build_alert,
+    decide,
+    hour_window,
+    match_watches,
+    record_hour,
+    watch_summary,
+)
+from streams.core.models import Article, DeadLetter, TaggedArticle, WireError
+from streams.metrics import WorkerMetrics
+from streams.settings import Settings
+from streams.watchbook import WatchBook
+
+log = logging.getLogger(__name__)
+
+Tag = Callable[[Article], TaggedArticle]
+SEEN_TTL_S = 3 * 86400
+
+
+def default_tagger() -> Tag:
+    """The shipped registries compiled once (imported lazily: compiling takes a moment)."""
+    from streams.core.registry import load_registries
+    from streams.core.tagger import Tagger
+
+    tag: Tag = Tagger(load_registries()).tag
+    return tag
+
+
+class Pipeline:
+    """The per-message work of each stage, between a Faust stream and the pure core."""
+
+    def __init__(self, app: faust.App, settings: Settings, metrics: WorkerMetrics, tag: Tag | None) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._tag = tag
+        names = settings.topics
+        self.tagged: TopicT = app.topic(names.articles_tagged)
+        self.pairs: TopicT = app.topic(names.pairs)
+        self.alerts: TopicT = app.topic(names.alerts)
+        self.deadletter: TopicT = app.topic(names.deadletter)
+        partitions = settings.topic_partitions
+        # article id → "<partition>:<offset>@<unix time>" of its first delivery (expires after SEEN_TTL_S)
+        self.seen = app.Table("seen-articles", partitions=partitions, key_type=bytes, value_type=bytes)
+        # watch id → WatchState JSON (open stories, hourly counts)
+        self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
+        self.watchbook = WatchBook(settings.kafka_bootstrap, names.watches, self._invalid_watch, metrics.watches.set)
+
+    # ------------------------------------------------------------------ stages
+    async def tag_one(self, event: EventT[bytes]) -> None:
+        article = Article.from_wire(event.value)
+        key = article.id.encode()
+        delivery = f"{event.message.partition}:{event.message.offset}@".encode()
+        first = self.seen.get(key)
+        if first is not None and not first.startswith(delivery):  # a redelivery of the same record is not a duplicate
+            self.metrics.duplicates.inc()
+            return
+        self.seen[key] = delivery + str(int(time.time())).encode()
+        if self._tag is None:
+            self._tag = default_tagger()
+        tagged = self._tag(article)
+        self.metrics.observe_tagged(tagged)
+        await self.tagged.send(key=key, value=tagged.to_json())
+
+    async def match_one(self, event: EventT[bytes]) -> None:
+        tagged = TaggedArticle.from_wire(event.value)
+        for candidate in match_watches(tagged, self.watchbook.index):
+            self.metrics.candidates.labels(candidate.watch.desk, candidate.watch.watch_id).inc()
+            await self.pairs.send(key=candidate.watch.watch_id.encode(), value=candidate.to_json())
+
+    async def decide_one(self, event: EventT[bytes]) -> None:
+        candidate = PairCandidate.from_wire(event.value)
+        key = candidate.watch.watch_id.encode()
+        stored = self.watch_state.get(key)
+        state, decision = decide(WatchState.from_wire(stored) if stored else WatchState(), candidate)
+        if decision.outcome in ("fire", "corroborate"):
+            state = record_hour(state, candidate.fetched)
+        self.watch_state[key] = state.to_json()
+        labels = (candidate.watch.desk, candidate.watch.watch_id)
+        self.metrics.watch_hour_articles.labels(*labels).set(state.hourly.get(hour_window(candidate.fetched), 0))
+        if decision.outcome == "corroborate":
+            self.metrics.corroborations.labels(*labels).inc()
+        if decision.outcome in ("fire", "refire"):
+            alert = build_alert(candidate, decision, fired_at=datetime.now(UTC))
+            await self.alerts.send(key=alert.alert_id.encode(), value=alert.to_json())
+            if decision.outcome == "fire":
+                self.metrics.observe_alert(alert)
+
+    # ------------------------------------------------------------------ failure handling
+    async def run_stage(
+        self, stage: str, stream: StreamT[bytes], handle: Callable[[EventT[bytes]], Awaitable[None]]
+    ) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            try:
+                await handle(event)
+            except WireError as err:
+                await self.dead_letter(stage, "invalid_message", str(err), event.key, event.value, event)
+            except Exception as err:
+                log.exception("%s stage failed on %s", stage, event.message.tp)
+                await self.dead_letter(stage, "processing_error", repr(err), event.key, event.value, event)
+            self.metrics.messages.labels(stage).inc()
+            self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
+
+    async def dead_letter(
+        self,
+        stage: str,
+        reason: str,
+        error: str,
+        key: bytes | None,
+        value: bytes | None,
+        event: EventT[bytes] | None = None,
+    ) -> None:
+        self.metrics.deadletters.labels(stage, reason).inc()
+        payload, encoding = _payload_text(value)
+        message = event.message if event is not None else None
+        letter = DeadLetter(
+            stage=stage,
+            reason=reason,
+            error=error[:2000],
+            topic=message.topic if message else None,
+            partition=message.partition if message else None,
+            offset=message.offset if message else None,
+            key=key.decode("utf-8", errors="replace") if key is not None else None,
+            payload=payload,
+            payload_encoding=encoding,
+            failed_at=datetime.now(UTC),
+        )
+        log.warning("dead letter %s/%s key=%r: %s", stage, reason, letter.key, error)
+        await self.deadletter.send(key=key, value=letter.to_json())
+
+    def _invalid_watch(self, key: bytes, value: bytes | None, error: str) -> None:
+        self.app.loop.create_task(self.dead_letter("watches", "invalid_message", error, key, value))
+
+    def forget_old_articles(self, now: float) -> int:
+        cutoff = now - SEEN_TTL_S
+        expired = [key for key, value in list(self.seen.items()) if int(value.rsplit(b"@", 1)[1]) < cutoff]
+        for key in expired:
+            del self.seen[key]
+        return len(expired)
+
+
+def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRegistry | None = None) -> faust.App:
+    datadir = settings.home / "worker" / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.store,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        key_serializer="raw",
+        value_serializer="raw",
+        web_port=settings.web_port,
+        web_bind=settings.web_bind,
+        web_host=settings.web_host,
+        datadir=str(datadir),
+    )
+    metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
+    pipeline = Pipeline(app, settings, metrics, tag)
+    app.pipeline = pipeline  # type: ignore[attr-defined]
+
+    @app.agent(app.topic(settings.topics.articles_raw))
+    async def tag_articles(stream: StreamT[bytes]) -> None:
+        await pipeline.run_stage("tag", stream, pipeline.tag_one)
+
+    @app.agent(pipeline.tagged)
+    async def match_pairs(stream: StreamT[bytes]) -> None:
+        await pipeline.watchbook.ready.wait()
+        await pipeline.run_stage("match", stream, pipeline.match_one)
+
+    @app.agent(pipeline.pairs)
+    async def decide_alerts(stream: StreamT[bytes]) -> None:
+        await pipeline.run_stage("decide", stream, pipeline.decide_one)
+
+    @app.task
+    async def follow_watches() -> None:
+        await pipeline.watchbook.run()
+
+    @app.timer(interval=600.0)
+    async def expire_seen_articles() -> None:
+        pipeline.forget_old_articles(time.time())
+
+    @app.page("/health")
+    async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        ready = pipeline.watchbook.ready.is_set()
+        body = {"status": "ok" if ready else "starting", "watches": len(pipeline.watchbook.watches)}
+        return web.json(body, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/api/v1/watches/{watch_id}/stats")
+    @app.table_route(table=pipeline.watch_state, match_info="watch_id")
+    async def watch_stats(web: faust.web.View, request: faust.web.Request, watch_id: str) -> faust.web.Response:
+        hours = min(max(int(request.query.get("hours", "24") or 24), 1), HOURLY_WINDOWS_KEPT)
+        stored = pipeline.watch_state.get(watch_id.encode())
+        return web.json(
+            watch_summary(WatchState.from_wire(stored) if stored else WatchState(), hours, datetime.now(UTC))
+        )
+
+    return app
+
+
+def _payload_text(value: bytes | None) -> tuple[str, Literal["utf-8", "base64"]]:
+    if value is None:
+        return "", "utf-8"
+    try:
+        return value.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(value).decode(), "base64"

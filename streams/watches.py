@@ -1,0 +1,113 @@
+"""Desk watches: resolving entity names through the registry, building ``Watch`` values, and reading or
+writing the compacted watches topic. Used by the CLI now and by the desk API later: one place for the rules."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from streams.core.models import Watch, WatchScope, WireError
+from streams.errors import BrokerUnavailable, WirewatchError
+from streams.settings import Settings
+from streams.watchbook import WatchBook
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class WatchError(WirewatchError):
+    """A watch request cannot be honoured (unknown or ambiguous entity, bad option)."""
+
+
+def parse_duration(text: str) -> int:
+    """``90``, ``90s``, ``15m``, ``6h``, ``2d`` → seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise WatchError(f"not a duration: {text!r} (use e.g. 90s, 15m, 6h, 2d)")
+    return int(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def resolve_entity(query: str) -> tuple[str, str]:
+    """A registry id or name → (id, canonical name); unknown or ambiguous names fail with suggestions."""
+    from streams.core.registry import load_registries
+
+    actors = load_registries().actors
+    found = actors.lookup(query)
+    if len(found) == 1:
+        return found[0].id, found[0].name
+    if not found:
+        suggestions = ", ".join(f"{a.name} ({a.id})" for a in actors.suggest(query))
+        hint = f"; did you mean: {suggestions}" if suggestions else ""
+        raise WatchError(f"unknown entity {query!r}{hint}")
+    choices = ", ".join(f"{a.name} ({a.id}, {a.type})" for a in found[:8])
+    raise WatchError(f"ambiguous entity {query!r}: use one of the ids: {choices}")
+
+
+def watch_id_for(desk: str, entities: Sequence[str], scope: str, topics: Sequence[str], state_only: bool) -> str:
+    """The same desk asking for the same thing gets the same id: adding it again updates it."""
+    basis = "\x00".join([desk, *sorted(entities), scope, *sorted(topics), str(state_only)])
+    return "w-" + hashlib.blake2b(basis.encode(), digest_size=6).hexdigest()
+
+
+def build_watch(
+    desk: str,
+    entity_queries: Sequence[str],
+    scope: WatchScope = "article",
+    topics: Sequence[str] = (),
+    state_sourced_only: bool = False,
+    cooldown_s: int = 6 * 3600,
+    channels: Sequence[str] = (),
+) -> Watch:
+    if len(entity_queries) != 2:
+        raise WatchError(f"a watch needs exactly two entities, got {len(entity_queries)}")
+    ids = [resolve_entity(query)[0] for query in entity_queries]
+    try:
+        return Watch.from_wire(
+            {
+                "watch_id": watch_id_for(desk, ids, scope, topics, state_sourced_only),
+                "desk": desk,
+                "entities": ids,
+                "scope": scope,
+                "topics": list(topics),
+                "state_sourced_only": state_sourced_only,
+                "cooldown_s": cooldown_s,
+                "channels": list(channels),
+            }
+        )
+    except WireError as err:
+        raise WatchError(str(err)) from err
+
+
+def publish(settings: Settings, watch_id: str, watch: Watch | None) -> None:
+    """Write a watch (or a tombstone when ``watch`` is None) and wait until the broker has it."""
+    try:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+    except KafkaError as err:
+        raise BrokerUnavailable(f"no Kafka broker answers at {settings.kafka_bootstrap}: {err}") from err
+    try:
+        future = producer.send(
+            settings.topics.watches, key=watch_id.encode(), value=watch.to_json() if watch is not None else None
+        )
+        future.get(timeout=30)
+    except KafkaError as err:
+        raise BrokerUnavailable(f"could not write to {settings.topics.watches}: {err}") from err
+    finally:
+        producer.close()
+
+
+def current_watches(settings: Settings, timeout_s: float = 30.0) -> dict[str, Watch]:
+    """All watches as the workers will see them: the compacted topic read to its end."""
+
+    async def read() -> dict[str, Watch]:
+        book = WatchBook(settings.kafka_bootstrap, settings.topics.watches, on_invalid=lambda *_: None)
+        return await asyncio.wait_for(book.snapshot(), timeout_s)
+
+    try:
+        return asyncio.run(read())
+    except TimeoutError as err:
+        raise BrokerUnavailable(f"could not read {settings.topics.watches} within {timeout_s:.0f} s") from err
