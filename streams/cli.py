@@ -51,17 +51,12 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from streams.devbroker import DevBroker
+    from streams.demo import DemoOptions, run_demo
     from streams.settings import load_settings
-    from streams.topics import ensure_topics
 
-    settings = load_settings()
-    broker = DevBroker(settings.home, port=settings.bootstrap_port)
-    _progress(broker.start(progress=_progress))
-    created = ensure_topics(settings)
-    _progress(f"topics ready ({len(created)} created)")
-    print(broker.status().describe())
-    return 0
+    settings = load_settings(topic_prefix=args.prefix) if args.prefix else load_settings()
+    options = DemoOptions(exit_after_alerts=args.exit_after_alerts, timeout_s=args.timeout, json_output=args.json)
+    return run_demo(settings, options, _progress)
 
 
 def _cmd_schemas(args: argparse.Namespace) -> int:
@@ -94,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="create the wirewatch topics that do not exist yet")
     topics.set_defaults(handler=_cmd_topics)
 
-    demo = sub.add_parser("demo", help="run the main job end to end on this machine")
+    demo = sub.add_parser("demo", help="run the main job end to end on this machine (Ctrl-C stops it)")
+    demo.add_argument("--prefix", default="demo", help="topic prefix of the demo (reset at every run)")
+    demo.add_argument("--exit-after-alerts", type=int, default=None, metavar="N", help="stop after N alerts")
+    demo.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds")
+    demo.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     demo.set_defaults(handler=_cmd_demo)
 
     schemas = sub.add_parser("schemas", help="write deploy/schemas/*.json from the wire models")
