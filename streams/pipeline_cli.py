@@ -52,6 +52,12 @@ def register(commands: Any, benches: Any) -> None:
     tail.add_argument("--timeout", type=float, default=None, help="stop after S seconds")
     tail.set_defaults(handler=_cmd_alerts_tail)
 
+    bench = benches.add_parser("pipeline", help="one worker's throughput and latency beside a bare consume→produce")
+    bench.add_argument("--articles", type=int, default=20_000)
+    bench.add_argument("--rate", type=float, default=200.0, help="articles/s in the latency phase")
+    bench.add_argument("--latency-seconds", type=float, default=30.0)
+    bench.set_defaults(handler=_cmd_bench_pipeline)
+
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     import faust
@@ -64,6 +70,20 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     ensure_topics(settings)
     app = create_app(settings)
     faust.Worker(app, loglevel=args.loglevel).execute_from_commandline()  # exits the process when stopped
+
+
+def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    from streams.bench_pipeline import format_figures, run_pipeline_bench
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    workdir = settings.home / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    figures = run_pipeline_bench(
+        settings, args.articles, args.rate, args.latency_seconds, workdir, lambda line: print(line, file=sys.stderr)
+    )
+    print(format_figures(figures))
+    return 0
 
 
 def _cmd_watch_add(args: argparse.Namespace) -> int:
