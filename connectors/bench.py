@@ -1,0 +1,176 @@
+"""``wirewatch bench fetch``: feeds/s through the connector against a local 127.0.0.1 server.
+
+Two scenarios — every feed unchanged (conditional GET answered 304) and every feed changed (new body,
+parse, normalise, de-duplicate, commit) — each beside a naive baseline measured in the same run: a
+sequential loop that downloads every feed in full with urllib (no conditional GET, no concurrency) and
+parses and normalises it with the same ``parse_feed``.
+Articles go to a counting sink, not Kafka, so the figures are the connector's own cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from time import perf_counter
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from connectors.core.feedlist import FeedSpec
+from connectors.core.normalize import FeedEntry, parse_feed
+from connectors.fetcher import Fetcher, FetchLimits
+from connectors.guard import UrlGuard
+from connectors.metrics import ConnectorMetrics
+from connectors.service import Connector
+from connectors.state import StateStore
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def render_rss(title: str, base_url: str, items: list[tuple[str, str, datetime]]) -> bytes:
+    """A small RSS 2.0 document: ``items`` are ``(guid, title, published)``, links under ``base_url``."""
+    entries = "".join(
+        f"<item><title>{escape(item_title)}</title><link>{escape(base_url)}/{escape(guid)}?utm_source=rss</link>"
+        f"<guid isPermaLink='false'>{escape(guid)}</guid><pubDate>{format_datetime(published)}</pubDate>"
+        f"<description>&lt;p&gt;{escape(item_title)}: a paragraph of text about it.&lt;/p&gt;</description></item>"
+        for guid, item_title, published in items
+    )
+    return (
+        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(title)}</title>"
+        f"<link>{escape(base_url)}</link><language>en</language>{entries}</channel></rss>"
+    ).encode()
+
+
+class _BenchServer:
+    """``/feed/{n}``: ``entries`` items; in ``changing`` mode every request adds a newer item."""
+
+    def __init__(self, feeds: int, entries: int) -> None:
+        self.entries = entries
+        self.changing = False
+        self.generations = [0] * feeds
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def body(self, feed: int) -> bytes:
+        generation = self.generations[feed]
+        items = [
+            (f"f{feed}-e{n}", f"Story {n} of feed {feed}", _EPOCH + timedelta(minutes=n))
+            for n in range(generation + self.entries - 1, generation - 1, -1)
+        ]
+        return render_rss(f"Feed {feed}", f"http://news{feed}.example", items)
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        feed = int(request.match_info["n"])
+        if self.changing:
+            self.generations[feed] += 1
+        etag = f'"{feed}-{self.generations[feed]}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=self.body(feed), content_type="application/rss+xml", headers={"ETag": etag})
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_get("/feed/{n}", self._feed)
+        runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = runner.addresses[0][1]
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+
+    @contextmanager
+    def running(self) -> Iterator[_BenchServer]:
+        self._thread.start()
+        self._ready.wait(10)
+        try:
+            yield self
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+
+@dataclass
+class _CountingSink:
+    sent: int = 0
+
+    def send(self, entry: FeedEntry) -> None:
+        self.sent += 1
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass
+class FetchBenchReport:
+    feeds: int
+    entries: int
+    rows: list[tuple[str, float, float]] = field(default_factory=list)
+    """``(scenario, wirewatch feeds/s, baseline feeds/s)``."""
+
+    def table(self) -> str:
+        lines = [
+            f"wirewatch bench fetch: {self.feeds} feeds × {self.entries} entries from 127.0.0.1 (best of rounds)",
+            f"{'scenario':<26}{'wirewatch feeds/s':>20}{'baseline feeds/s':>20}{'speed-up':>10}",
+        ]
+        for scenario, ours, baseline in self.rows:
+            lines.append(f"{scenario:<26}{ours:>20.1f}{baseline:>20.1f}{ours / baseline:>9.1f}×")
+        lines.append("baseline: sequential full urllib downloads (no conditional GET), same parse_feed; no Kafka")
+        return "\n".join(lines)
+
+
+def run_fetch_bench(feeds: int = 200, entries: int = 30, rounds: int = 3) -> FetchBenchReport:
+    report = FetchBenchReport(feeds, entries)
+    server = _BenchServer(feeds, entries)
+    with server.running(), tempfile.TemporaryDirectory() as tmp:
+        urls = [f"http://127.0.0.1:{server.port}/feed/{n}" for n in range(feeds)]
+        specs = [FeedSpec(url=url, name=f"feed {n}") for n, url in enumerate(urls)]
+        store = StateStore(Path(tmp) / "bench.sqlite3")
+        try:
+            for scenario, changing in (("unchanged (304)", False), ("changed (new entry)", True)):
+                server.changing = changing
+                ours = asyncio.run(_connector_rate(specs, store, rounds))
+                baseline = max(_baseline_rate(specs) for _ in range(rounds))
+                report.rows.append((scenario, ours, baseline))
+        finally:
+            store.close()
+    return report
+
+
+async def _connector_rate(specs: list[FeedSpec], store: StateStore, rounds: int) -> float:
+    limits = FetchLimits(per_host_concurrency=len(specs), per_host_spacing_s=0.0)
+    async with Fetcher(UrlGuard(allow_private_networks=True), limits) as fetcher:
+        connector = Connector(specs, store, fetcher, _CountingSink(), ConnectorMetrics(CollectorRegistry(), []))
+        await connector.run_cycle(specs)  # primes validators and the seen table
+        best = 0.0
+        for _ in range(rounds):
+            started = perf_counter()
+            report = await connector.run_cycle(specs)
+            if report.failed:
+                raise RuntimeError(f"{report.failed} feeds failed during the benchmark")
+            best = max(best, len(specs) / (perf_counter() - started))
+        return best
+
+
+def _baseline_rate(specs: list[FeedSpec]) -> float:
+    started = perf_counter()
+    for spec in specs:
+        with urllib.request.urlopen(spec.url, timeout=30) as response:  # noqa: S310 - http://127.0.0.1 only
+            parse_feed(response.read(), spec, datetime.now(UTC))
+    return len(specs) / (perf_counter() - started)

@@ -1,0 +1,148 @@
+"""The feed list: ``feeds: [{url, name, outlet?, language?, interval?, tags?}]`` validated with precise errors.
+
+The YAML is composed into nodes (not loaded into plain objects) so that every error can name the file,
+the line and column, and the field: ``world.yaml:12:10: feeds[3].url: expected an http(s) URL``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import yaml
+
+from connectors.core.text import normalise_language
+from connectors.core.urls import canonical_url
+from connectors.errors import FeedListError
+
+_FIELDS = ("url", "name", "outlet", "language", "interval", "tags")
+_OUTLET_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_NAME_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed as the operator listed it. ``interval`` (when set) replaces the adaptive interval."""
+
+    url: str
+    name: str
+    outlet: str | None = None
+    language: str | None = None
+    interval: timedelta | None = None
+    tags: tuple[str, ...] = ()
+
+
+def parse_feed_list(text: str, filename: str) -> tuple[FeedSpec, ...]:
+    """Validate a feed list document; raise ``FeedListError`` naming file, line, column and field."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise FeedListError(f"{_where(filename, mark)}: not valid YAML: {err.problem or err.context}") from err
+    except yaml.YAMLError as err:
+        raise FeedListError(f"{filename}: not valid YAML: {err}") from err
+    if not isinstance(root, yaml.MappingNode):
+        raise FeedListError(f"{_where(filename, root.start_mark if root else None)}: expected a mapping with 'feeds'")
+    fields = _mapping(root, filename, "document")
+    if "feeds" not in fields:
+        raise FeedListError(f"{_where(filename, root.start_mark)}: missing field 'feeds'")
+    feeds_node = fields["feeds"][1]
+    if not isinstance(feeds_node, yaml.SequenceNode) or not feeds_node.value:
+        raise FeedListError(f"{_where(filename, feeds_node.start_mark)}: feeds: expected a non-empty list of feeds")
+    specs: list[FeedSpec] = []
+    first_seen: dict[tuple[str, str], str] = {}
+    for index, node in enumerate(feeds_node.value):
+        spec, marks = _feed(node, filename, f"feeds[{index}]")
+        for field, key in (("url", canonical_url(spec.url) or spec.url), ("name", spec.name)):
+            where = f"{_where(filename, marks[field])}: feeds[{index}].{field}"
+            if (field, key) in first_seen:
+                raise FeedListError(f"{where}: duplicate {field} {key!r} (first at {first_seen[field, key]})")
+            first_seen[field, key] = f"line {marks[field].line + 1}"
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _feed(node: yaml.Node, filename: str, path: str) -> tuple[FeedSpec, dict[str, yaml.Mark]]:
+    """The feed at ``node`` and where each of its fields' values starts."""
+    if not isinstance(node, yaml.MappingNode):
+        raise FeedListError(f"{_where(filename, node.start_mark)}: {path}: expected a mapping with url and name")
+    fields = _mapping(node, filename, path)
+    for required in ("url", "name"):
+        if required not in fields:
+            raise FeedListError(f"{_where(filename, node.start_mark)}: {path}: missing field '{required}'")
+
+    def scalar(field: str) -> str | None:
+        if field not in fields:
+            return None
+        value = fields[field][1]
+        if not isinstance(value, yaml.ScalarNode) or not str(value.value).strip():
+            fail(field, "expected a non-empty text")
+        return str(value.value).strip()
+
+    def fail(field: str, message: str) -> None:
+        raise FeedListError(f"{_where(filename, fields[field][1].start_mark)}: {path}.{field}: {message}")
+
+    url = scalar("url") or ""
+    if canonical_url(url) is None:
+        fail("url", f"expected an http(s) URL, got {url!r}")
+    name = scalar("name") or ""
+    if len(name) > _NAME_LIMIT:
+        fail("name", f"longer than {_NAME_LIMIT} characters")
+    outlet = scalar("outlet")
+    if outlet is not None and not _OUTLET_ID.match(outlet):
+        fail("outlet", f"expected a registry id such as 'xinhua' or 'press_tv', got {outlet!r}")
+    language = scalar("language")
+    if language is not None and normalise_language(language) is None:
+        fail("language", f"expected a BCP-47 language tag such as 'en' or 'en-GB', got {language!r}")
+    interval = scalar("interval")
+    duration = _duration(interval) if interval is not None else None
+    if interval is not None and duration is None:
+        fail("interval", f"expected seconds or a duration such as '15m', '2h', '1d', got {interval!r}")
+    spec = FeedSpec(
+        url=url,
+        name=name,
+        outlet=outlet,
+        language=normalise_language(language),
+        interval=duration,
+        tags=_tags(fields["tags"][1], filename, f"{path}.tags") if "tags" in fields else (),
+    )
+    return spec, {field: value.start_mark for field, (_, value) in fields.items()}
+
+
+def _mapping(node: yaml.MappingNode, filename: str, path: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    allowed = ("feeds",) if path == "document" else _FIELDS
+    for key, value in node.value:
+        name = str(key.value) if isinstance(key, yaml.ScalarNode) else ""
+        where = f"{_where(filename, key.start_mark)}: {path}"
+        if name not in allowed:
+            raise FeedListError(f"{where}: unknown field {name!r} (expected {', '.join(allowed)})")
+        if name in fields:
+            raise FeedListError(f"{where}: field {name!r} given twice")
+        fields[name] = (key, value)
+    return fields
+
+
+def _tags(node: yaml.Node, filename: str, path: str) -> tuple[str, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise FeedListError(f"{_where(filename, node.start_mark)}: {path}: expected a list of texts")
+    tags: list[str] = []
+    for index, item in enumerate(node.value):
+        if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
+            raise FeedListError(f"{_where(filename, item.start_mark)}: {path}[{index}]: expected a non-empty text")
+        tags.append(str(item.value).strip())
+    return tuple(tags)
+
+
+def _duration(text: str) -> timedelta | None:
+    match = _DURATION.match(text.lower())
+    if not match or float(match.group(1)) <= 0:
+        return None
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _where(filename: str, mark: yaml.Mark | None) -> str:
+    return f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark is not None else filename
