@@ -1,0 +1,62 @@
+"""The connector's Prometheus metrics, in one place, on an injected registry.
+
+Labels are bounded: outcomes and failure reasons are fixed sets, and feeds are labelled by their
+*name* from the feed list (operator-controlled, finite), never by URL. Known label values are created
+up front so every series exists (at 0) from the first scrape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from connectors.core.schedule import FAILURE_REASONS
+
+FETCH_OUTCOMES = ("fetched", "not_modified", "unchanged", "failed")
+"""``unchanged``: a 200 whose body hashes like the last one (a server with stale validators)."""
+
+
+class ConnectorMetrics:
+    def __init__(self, registry: CollectorRegistry, feed_names: Iterable[str]) -> None:
+        self.fetches = Counter("wirewatch_connector_fetches", "Feed polls by outcome.", ["outcome"], registry=registry)
+        self.fetch_duration = Histogram(
+            "wirewatch_connector_fetch_duration_seconds",
+            "Wall-clock time of one feed fetch (redirects and body included).",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60),
+            registry=registry,
+        )
+        self.articles_produced = Counter(
+            "wirewatch_connector_articles_produced", "New articles sent to Kafka.", ["feed"], registry=registry
+        )
+        self.duplicates_skipped = Counter(
+            "wirewatch_connector_duplicates_skipped",
+            "Entries not produced because the article was already produced (any feed, any earlier poll).",
+            ["feed"],
+            registry=registry,
+        )
+        self.errors = Counter("wirewatch_connector_errors", "Failed polls by reason.", ["reason"], registry=registry)
+        self.last_success = Gauge(
+            "wirewatch_connector_feed_last_success_timestamp_seconds",
+            "Unix time of the feed's last successful poll (0: none yet).",
+            ["feed"],
+            registry=registry,
+        )
+        self.paused_feeds = Gauge(
+            "wirewatch_connector_paused_feeds", "Feeds paused after repeated failures.", registry=registry
+        )
+        self.commit_window = Histogram(
+            "wirewatch_connector_commit_window_seconds",
+            "Time between the producer's flush and the seen-state commit: a crash inside it re-sends "
+            "the cycle's articles (same keys) on restart.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+            registry=registry,
+        )
+        for outcome in FETCH_OUTCOMES:
+            self.fetches.labels(outcome)
+        for reason in FAILURE_REASONS:
+            self.errors.labels(reason)
+        for name in feed_names:
+            self.articles_produced.labels(name)
+            self.duplicates_skipped.labels(name)
+            self.last_success.labels(name)

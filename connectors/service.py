@@ -1,0 +1,257 @@
+"""The polling loop: pick due feeds, fetch them concurrently, parse, de-duplicate, produce, commit.
+
+Each cycle ends with one ordering that makes crashes safe: **flush the producer, then commit** the
+feed states and the seen articles in one SQLite transaction. A crash before the flush loses nothing
+(nothing was marked seen, the next run fetches again); a crash between flush and commit re-sends that
+cycle's articles with the same keys (the ids are deterministic), which downstream de-duplicates by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import perf_counter
+from typing import Any
+
+from connectors.core.feedlist import FeedSpec
+from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
+from connectors.core.schedule import (
+    DEFAULT_POLICY,
+    FeedState,
+    PollOutcome,
+    Rng,
+    SchedulePolicy,
+    advance,
+    hints_from_headers,
+)
+from connectors.errors import FeedFailure
+from connectors.fetcher import Fetcher, FetchResult
+from connectors.metrics import ConnectorMetrics
+from connectors.producer import ArticleSink
+from connectors.state import StateStore
+
+log = logging.getLogger("wirewatch.connector")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """One feed's poll before de-duplication: the outcome for the scheduler and the parsed entries."""
+
+    spec: FeedSpec
+    state: FeedState
+    outcome: PollOutcome
+    entries: tuple[FeedEntry, ...]
+    metric_outcome: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    feeds: int
+    fetched: int
+    not_modified: int
+    failed: int
+    new_articles: int
+    duplicates: int
+    elapsed_s: float
+
+    def line(self, number: int) -> str:
+        return (
+            f"cycle {number}: {self.feeds} feeds: {self.fetched} fetched, {self.not_modified} not modified, "
+            f"{self.failed} failed; {self.new_articles} new articles, {self.duplicates} duplicates skipped "
+            f"({self.elapsed_s:.2f} s)"
+        )
+
+
+class Connector:
+    """Polls the feeds of one feed list into one sink, remembering everything in one state store."""
+
+    def __init__(
+        self,
+        feeds: Sequence[FeedSpec],
+        store: StateStore,
+        fetcher: Fetcher,
+        sink: ArticleSink,
+        metrics: ConnectorMetrics,
+        *,
+        policy: SchedulePolicy = DEFAULT_POLICY,
+        parse_limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+        clock: Clock = utc_now,
+        rng: Rng | None = None,
+        batch_size: int = 200,
+    ) -> None:
+        self.feeds = list(feeds)
+        self.store = store
+        self.fetcher = fetcher
+        self.sink = sink
+        self.metrics = metrics
+        self.policy = policy
+        self.parse_limits = parse_limits
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.batch_size = batch_size
+
+    def due_feeds(self) -> list[FeedSpec]:
+        now = self.clock()
+        states = self.store.feed_states(spec.url for spec in self.feeds)
+        return [spec for spec in self.feeds if states[spec.url].is_due(now)]
+
+    def seconds_until_next_due(self) -> float:
+        now = self.clock()
+        states = self.store.feed_states(spec.url for spec in self.feeds).values()
+        waits = [(s.next_poll - now).total_seconds() if s.next_poll else 0.0 for s in states]
+        return max(min(waits, default=60.0), 0.0)
+
+    async def run(self, stop: asyncio.Event, *, once: bool, progress: Callable[[str], None]) -> int:
+        """Poll until ``stop`` is set (or one pass over the due feeds with ``once``); return cycles run."""
+        cycles = 0
+        while not stop.is_set():
+            due = self.due_feeds()
+            if once:
+                batches = [due[i : i + self.batch_size] for i in range(0, len(due), self.batch_size)]
+            else:
+                batches = [due[: self.batch_size]] if due else []
+            for batch in batches:
+                if stop.is_set():
+                    break
+                report = await self.run_cycle(batch, stop)
+                cycles += 1
+                progress(report.line(cycles))
+            if once:
+                break
+            if not batches:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=min(max(self.seconds_until_next_due(), 0.5), 60.0))
+        return cycles
+
+    async def run_cycle(self, batch: Sequence[FeedSpec], stop: asyncio.Event | None = None) -> CycleReport:
+        """Poll ``batch`` concurrently; polls still running when ``stop`` is set are abandoned uncommitted."""
+        started = perf_counter()
+        states = self.store.feed_states(spec.url for spec in batch)
+        polls = await _until_stopped([self._poll(spec, states[spec.url]) for spec in batch], stop)
+        entries = [entry for poll in polls for entry in poll.entries]
+        fresh, duplicates = self.store.unseen(entries)
+        for entry in fresh:
+            self.sink.send(entry)
+        self.sink.flush()
+        flushed = perf_counter()
+        new_by_feed = Counter(entry.article.source.feed_url for entry in fresh)
+        now = self.clock()
+        new_states = [
+            advance(
+                poll.state,
+                _with_new_entries(poll.outcome, new_by_feed[poll.spec.url]),
+                now,
+                self.rng,
+                self.policy,
+                poll.spec.interval,
+            )
+            for poll in polls
+        ]
+        self.store.commit(new_states, fresh, now)
+        self.metrics.commit_window.observe(perf_counter() - flushed)
+        self._count(polls, fresh, entries, new_states)
+        kinds = Counter(poll.outcome.kind for poll in polls)
+        return CycleReport(
+            feeds=len(polls),
+            fetched=kinds["fetched"],
+            not_modified=kinds["not_modified"],
+            failed=kinds["failed"],
+            new_articles=len(fresh),
+            duplicates=duplicates,
+            elapsed_s=perf_counter() - started,
+        )
+
+    async def _poll(self, spec: FeedSpec, state: FeedState) -> FeedPoll:
+        result = await self.fetcher.fetch(spec.url, state.validators)
+        now = self.clock()
+        hints = hints_from_headers(result.headers, now)
+        if result.kind == "failed":
+            assert result.failure is not None
+            return _failed(spec, state, result, result.failure, now)
+        if result.kind == "not_modified":
+            return FeedPoll(spec, state, PollOutcome("not_modified", hints), (), "not_modified", result.elapsed_s)
+        if result.validators.content_hash == state.validators.content_hash:
+            outcome = PollOutcome("not_modified", hints, validators=result.validators)
+            return FeedPoll(spec, state, outcome, (), "unchanged", result.elapsed_s)
+        try:
+            parsed = await asyncio.to_thread(parse_feed, result.body, spec, now, result.headers, self.parse_limits)
+        except FeedFailure as failure:
+            return _failed(spec, state, result, failure, now)
+        except Exception as err:  # a parser bug must not stop the other feeds: logged with its traceback
+            log.exception("feed %s: normalisation crashed", spec.name)
+            return _failed(spec, state, result, FeedFailure("internal", f"{type(err).__name__}: {err}"), now)
+        if parsed.warning:
+            log.info("feed %s: kept entries despite: %s", spec.name, parsed.warning)
+        outcome = PollOutcome(
+            "fetched",
+            hints_from_headers(result.headers, now, ttl=parsed.ttl),
+            validators=result.validators,
+        )
+        return FeedPoll(spec, state, outcome, parsed.entries, "fetched", result.elapsed_s)
+
+    def _count(
+        self,
+        polls: Sequence[FeedPoll],
+        fresh: Sequence[FeedEntry],
+        entries: Sequence[FeedEntry],
+        new_states: Sequence[FeedState],
+    ) -> None:
+        m = self.metrics
+        for poll, state in zip(polls, new_states, strict=True):
+            m.fetches.labels(poll.metric_outcome).inc()
+            m.fetch_duration.observe(poll.elapsed_s)
+            if poll.outcome.reason:
+                m.errors.labels(poll.outcome.reason).inc()
+            if state.last_success is not None:
+                m.last_success.labels(poll.spec.name).set(state.last_success.timestamp())
+        names = {spec.url: spec.name for spec in self.feeds}
+        produced = Counter(names[e.article.source.feed_url] for e in fresh)
+        skipped = Counter(names[e.article.source.feed_url] for e in entries) - produced
+        for name, count in produced.items():
+            m.articles_produced.labels(name).inc(count)
+        for name, count in skipped.items():
+            m.duplicates_skipped.labels(name).inc(count)
+        states = self.store.feed_states(spec.url for spec in self.feeds).values()
+        m.paused_feeds.set(sum(1 for s in states if s.is_paused))
+
+
+def _failed(spec: FeedSpec, state: FeedState, result: FetchResult, failure: FeedFailure, now: datetime) -> FeedPoll:
+    log.warning("feed %s (%s): %s", spec.name, spec.url, failure)
+    hints = hints_from_headers(result.headers, now)
+    outcome = PollOutcome("failed", hints, reason=failure.reason, detail=failure.detail)
+    return FeedPoll(spec, state, outcome, (), "failed", result.elapsed_s)
+
+
+def _with_new_entries(outcome: PollOutcome, count: int) -> PollOutcome:
+    if outcome.kind != "fetched":
+        return outcome
+    return PollOutcome("fetched", outcome.hints, count, outcome.validators)
+
+
+async def _until_stopped(polls: list[Coroutine[Any, Any, FeedPoll]], stop: asyncio.Event | None) -> list[FeedPoll]:
+    """Run ``polls`` concurrently; when ``stop`` is set, cancel the unfinished ones and keep the finished."""
+    tasks = [asyncio.create_task(poll) for poll in polls]
+    stopper = asyncio.create_task((stop or asyncio.Event()).wait())
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    try:
+        while pending and not stopper.done():
+            _, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(stopper)
+    finally:
+        stopper.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(stopper, *tasks, return_exceptions=True)
+    return [task.result() for task in tasks if not task.cancelled()]

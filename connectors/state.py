@@ -1,0 +1,171 @@
+"""The connector's memory in one SQLite file (WAL): per-feed state and every article already produced.
+
+The seen table is what makes de-duplication hold across re-polls, across feeds (same canonical URL ⇒
+same id) and across restarts. It is written only *after* the producer flushed, in the same transaction
+as the feed states, so a crash never marks an unsent article as seen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.core.normalize import FeedEntry
+from connectors.core.schedule import FeedState, Validators
+from streams.settings import Settings
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT, last_modified TEXT, content_hash TEXT,
+    next_poll TEXT, entry_rate REAL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    paused_reason TEXT, pauses INTEGER NOT NULL DEFAULT 0,
+    last_polled TEXT, last_success TEXT, last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS seen (
+    article_id TEXT PRIMARY KEY,
+    canonical_url TEXT NOT NULL,
+    feed_url TEXT NOT NULL,
+    guid TEXT,
+    first_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_by_feed_guid ON seen (feed_url, guid);
+"""
+# The column order of feed_state rows, shared by _row_from_state and _state_from_row.
+_SELECT_STATES = """
+SELECT url, etag, last_modified, content_hash, next_poll, entry_rate, consecutive_failures,
+       paused_reason, pauses, last_polled, last_success, last_error
+FROM feed_state
+"""
+_UPSERT_STATE = """
+INSERT OR REPLACE INTO feed_state (
+    url, etag, last_modified, content_hash, next_poll, entry_rate, consecutive_failures,
+    paused_reason, pauses, last_polled, last_success, last_error
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def default_state_path(settings: Settings) -> Path:
+    return settings.home / "connector" / f"{settings.topic_prefix}.sqlite3"
+
+
+class StateStore:
+    """Feed states and seen articles; one writer (the connector process) at a time."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, _SCHEMA_VERSION):
+            raise sqlite3.DatabaseError(f"{path} has state schema {version}; this build reads {_SCHEMA_VERSION}")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+        """The stored state of each URL; a URL never polled gets a fresh state (due now)."""
+        wanted = list(urls)
+        stored = {}
+        with closing(self._db.execute(_SELECT_STATES)) as rows:
+            for row in rows:
+                stored[row[0]] = _state_from_row(row)
+        return {url: stored.get(url, FeedState(url=url)) for url in wanted}
+
+    def unseen(self, entries: Sequence[FeedEntry]) -> tuple[list[FeedEntry], int]:
+        """The entries not produced before (by id, or by GUID within their feed), and how many were seen."""
+        fresh: list[FeedEntry] = []
+        batch_ids: set[str] = set()
+        batch_guids: set[tuple[str, str]] = set()
+        for entry in entries:
+            article = entry.article
+            guid_key = (article.source.feed_url, entry.guid) if entry.guid else None
+            if article.id in batch_ids or (guid_key is not None and guid_key in batch_guids) or self._seen(entry):
+                continue
+            batch_ids.add(article.id)
+            if guid_key is not None:
+                batch_guids.add(guid_key)
+            fresh.append(entry)
+        return fresh, len(entries) - len(fresh)
+
+    def _seen(self, entry: FeedEntry) -> bool:
+        by_id = self._db.execute("SELECT 1 FROM seen WHERE article_id = ?", (entry.article.id,)).fetchone()
+        if by_id is not None or entry.guid is None:
+            return by_id is not None
+        by_guid = self._db.execute(
+            "SELECT 1 FROM seen WHERE feed_url = ? AND guid = ?", (entry.article.source.feed_url, entry.guid)
+        ).fetchone()
+        return by_guid is not None
+
+    def commit(self, states: Iterable[FeedState], produced: Iterable[FeedEntry], now: datetime) -> None:
+        """Store feed states and mark ``produced`` as seen, atomically. Call only after the producer flushed."""
+        with self._transaction():
+            self._db.executemany(
+                _UPSERT_STATE,
+                [_row_from_state(state) for state in states],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen (article_id, canonical_url, feed_url, guid, first_seen) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(e.article.id, e.article.url, e.article.source.feed_url, e.guid, _iso(now)) for e in produced],
+            )
+
+    def seen_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+def _row_from_state(state: FeedState) -> tuple[object, ...]:
+    v = state.validators
+    return (
+        state.url, v.etag, v.last_modified, v.content_hash, _iso(state.next_poll), state.entry_rate,
+        state.consecutive_failures, state.paused_reason, state.pauses, _iso(state.last_polled),
+        _iso(state.last_success), state.last_error,
+    )  # fmt: skip
+
+
+def _state_from_row(row: Sequence[object]) -> FeedState:
+    (url, etag, last_modified, content_hash, next_poll, rate, failures, paused, pauses, polled, success, error) = row
+    return FeedState(
+        url=str(url),
+        validators=Validators(_opt(etag), _opt(last_modified), _opt(content_hash)),
+        next_poll=_parse_iso(next_poll),
+        entry_rate=float(rate) if isinstance(rate, int | float) else None,
+        consecutive_failures=int(str(failures)),
+        paused_reason=_opt(paused),
+        pauses=int(str(pauses)),
+        last_polled=_parse_iso(polled),
+        last_success=_parse_iso(success),
+        last_error=_opt(error),
+    )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _parse_iso(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))

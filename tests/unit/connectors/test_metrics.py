@@ -1,0 +1,33 @@
+"""Connector metrics: prefixed, base units, every known series present at zero from the start."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from connectors.core.schedule import FAILURE_REASONS
+from connectors.metrics import FETCH_OUTCOMES, ConnectorMetrics
+
+
+def test_known_series_exist_at_zero_before_anything_happens() -> None:
+    registry = CollectorRegistry()
+    ConnectorMetrics(registry, ["Yonhap English", "TASS English"])
+    text = generate_latest(registry).decode()
+    for outcome in FETCH_OUTCOMES:
+        assert f'wirewatch_connector_fetches_total{{outcome="{outcome}"}} 0.0' in text
+    for reason in FAILURE_REASONS:
+        assert f'wirewatch_connector_errors_total{{reason="{reason}"}} 0.0' in text
+    assert 'wirewatch_connector_articles_produced_total{feed="TASS English"} 0.0' in text
+    assert 'wirewatch_connector_duplicates_skipped_total{feed="Yonhap English"} 0.0' in text
+    assert 'wirewatch_connector_feed_last_success_timestamp_seconds{feed="Yonhap English"} 0.0' in text
+    assert "wirewatch_connector_paused_feeds 0.0" in text
+    assert "wirewatch_connector_fetch_duration_seconds_bucket" in text
+    assert "wirewatch_connector_commit_window_seconds_count 0.0" in text
+
+
+def test_every_metric_is_prefixed_and_no_label_carries_a_url() -> None:
+    registry = CollectorRegistry()
+    ConnectorMetrics(registry, ["A"])
+    for family in registry.collect():
+        assert family.name.startswith("wirewatch_connector_")
+        for sample in family.samples:
+            assert set(sample.labels) <= {"outcome", "reason", "feed", "le"}
