@@ -27,8 +27,8 @@ ACTOR_FILES = {
 TOP_LEVEL_KEYS = {"schema", "version", "as_of", "actors"}
 REQUIRED_KEYS = {"id", "name", "type", "country", "aliases"}
 KEYS_BY_TYPE = {
-    "country": REQUIRED_KEYS | {"short", "titles", "demonyms", "metonyms", "state_media"},
-    "organization": REQUIRED_KEYS | {"short", "titles", "members"},
+    "country": REQUIRED_KEYS | {"short", "demonyms", "metonyms", "state_media"},
+    "organization": REQUIRED_KEYS | {"short", "members"},
     "person": REQUIRED_KEYS | {"short", "titles", "roles"},
 }
 ROLE_KEYS = {"office", "descriptors", "start", "end"}
@@ -68,12 +68,13 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def normalise(text: str) -> str:
-    """The matching key of a surface form: NFKD without marks, casefolded, hyphens/spaces/apostrophes unified."""
+    """The matching key of a surface form: NFKD without marks, casefolded, every separator one space.
+
+    As strict as the tagger's folding (streams/core/text.py): "OPEC+" and "OPEC", or "U.S." and "U S", are one form.
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    unified = re.sub(r"[\u2010-\u2015\u2212-]", " ", stripped)
-    unified = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", unified)
-    return re.sub(r"\s+", " ", unified).strip()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in stripped).split())
 
 
 def load(name: str) -> dict[str, Any]:
