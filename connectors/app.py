@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from connectors.core.feedlist import FeedSpec, parse_feed_list
 from connectors.core.schedule import DEFAULT_POLICY, SchedulePolicy
-from connectors.errors import FeedListError
+from connectors.errors import ConnectorError, FeedListError
 from connectors.fetcher import Fetcher, FetchLimits
 from connectors.guard import UrlGuard
 from connectors.metrics import ConnectorMetrics
@@ -54,7 +54,13 @@ def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[
     registry = CollectorRegistry()
     metrics = ConnectorMetrics(registry, (spec.name for spec in feeds))
     if metrics_port:
-        start_http_server(metrics_port, addr="0.0.0.0", registry=registry)  # noqa: S104 - scraped from elsewhere
+        try:
+            start_http_server(metrics_port, addr="0.0.0.0", registry=registry)  # noqa: S104 - scraped from elsewhere
+        except OSError as err:
+            reason = err.strerror or str(err)
+            raise ConnectorError(
+                f"metrics port {metrics_port}: {reason} (choose another with --metrics-port, or 0 for none)"
+            ) from err
         progress(f"metrics on :{metrics_port}/metrics")
     ensure_topics(settings)
     policy = DEFAULT_POLICY

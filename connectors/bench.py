@@ -91,6 +91,7 @@ class _BenchServer:
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
 
     @contextmanager
     def running(self) -> Iterator[_BenchServer]:
