@@ -129,6 +129,8 @@ class Connector:
                 cycles += 1
                 progress(report.line(cycles))
             if once:
+                if not due:
+                    progress(f"no feed is due; the next one is in {self.seconds_until_next_due():.0f} s")
                 break
             if not batches:
                 with contextlib.suppress(TimeoutError):
