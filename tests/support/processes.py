@@ -42,6 +42,14 @@ class Child:
     def is_running(self) -> bool:
         return self.process.poll() is None
 
+    def wait(self, timeout_s: float = 120.0) -> int:
+        """Wait for a process that ends by itself (a ``--once`` run, a CLI call) and close its log."""
+        try:
+            self.process.wait(timeout_s)
+        finally:
+            self.stop()
+        return self.process.returncode
+
     def stop(self, timeout_s: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -50,7 +58,8 @@ class Child:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self._log.close()
+        if not self._log.closed:
+            self._log.close()
         return self.process.returncode
 
     def kill(self) -> None:

@@ -1,0 +1,221 @@
+"""Feed to alert through every process: local feed server → connector → broker → worker → alerts topic.
+
+Real processes and the real broker; a plain kafka-python consumer reads the alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+
+import pytest
+
+from streams.core.alerts import WatchIndex, WatchState, decide, match_watches
+from streams.core.models import Alert, Article, DeadLetter, Source, Watch
+from streams.demo import DEMO_DIR, FeedServer, render_feeds
+from streams.settings import Settings
+from streams.synthetic import CorpusSpec, synthetic_corpus
+from streams.topics import ensure_topics
+from streams.watches import build_watch, publish
+from tests.support.kafka import Record, consume, consume_quiet, produce
+from tests.support.pipeline import start_worker, wait_healthy
+from tests.support.processes import Child
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+@dataclass
+class Running:
+    settings: Settings
+    worker: Child
+    tmp: Path
+    watches: dict[str, Watch]
+
+
+def _alerts(records: list[Record]) -> list[Alert]:
+    return [Alert.from_wire(r.value) for r in records]
+
+
+@pytest.fixture(scope="module")
+def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    from streams.settings import load_settings
+    from tests.support.kafka import unique_name
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    settings = load_settings(
+        kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name("e2e"), topic_partitions=2, home=tmp / "home"
+    )
+    ensure_topics(settings)
+    watches = {
+        "korea": build_watch("korea", ["Kim Jong Un", "Vladimir Putin"], scope="article"),
+        "china": build_watch("china", ["Vladimir Putin", "Xi Jinping"], scope="sentence"),
+        "never": build_watch("korea", ["Kim Yo Jong", "Xi Jinping"], scope="sentence"),
+    }
+    for watch in watches.values():
+        publish(settings, watch.watch_id, watch)
+    worker, port = start_worker(settings, tmp)
+    try:
+        wait_healthy(worker, port)
+        yield Running(settings, worker, tmp, watches)
+    finally:
+        code = worker.stop()
+        assert code == 0, worker.log()[-4000:]
+
+
+def _connect_once(running: Running) -> str:
+    with FeedServer(render_feeds(DEMO_DIR / "feeds", datetime.now(UTC))) as feeds:
+        feed_list = running.tmp / "feeds.yaml"
+        feed_list.write_text(Template((DEMO_DIR / "feeds.yaml.in").read_text()).substitute(base=feeds.base_url))
+        connector = Child.wirewatch(
+            ["connect", "--feeds", str(feed_list), "--once", "--allow-private-networks", "--metrics-port", "0"],
+            running.tmp / "connector.log",
+            WIREWATCH_KAFKA_BOOTSTRAP=running.settings.kafka_bootstrap,
+            WIREWATCH_TOPIC_PREFIX=running.settings.topic_prefix,
+            WIREWATCH_HOME=str(running.settings.home),
+        )
+        assert connector.wait(120) == 0, connector.log()
+        return connector.log()
+
+
+def test_feeds_to_alerts_fire_for_watched_pairs_in_scope_and_once_per_story(pipeline: Running) -> None:
+    _connect_once(pipeline)
+    alerts = _alerts(consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.alerts, quiet_s=8))
+    by_watch: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_watch.setdefault(alert.watch_id, []).append(alert)
+
+    korea = by_watch.get(pipeline.watches["korea"].watch_id, [])
+    syndicated = [a for a in korea if a.article.title.startswith("Kim hosts Putin in Pyongyang")]
+    assert len(syndicated) == 1, [a.article.url for a in korea]  # three outlets, one story, one alert
+    dispatch = [a for a in korea if "Respected Comrade" in a.article.title]
+    assert len(dispatch) == 1
+    assert dispatch[0].state_media.state_sourced
+    assert dispatch[0].state_media.publisher is not None
+    assert dispatch[0].state_media.publisher.id == "kcna"
+    assert syndicated[0].state_media.state_sourced  # "state news agency KCNA said"
+    assert any(c.id == "kcna" for c in syndicated[0].state_media.cited)
+
+    china = by_watch.get(pipeline.watches["china"].watch_id, [])
+    assert sorted(a.article.title for a in china) == [
+        "Putin and Xi to meet at SCO summit in Astana, Kremlin says",
+        "Xi and Putin pledge closer energy ties at Beijing talks",
+    ]
+    assert all("Xi Jinping" in " ".join(a.evidence) and "Putin" in " ".join(a.evidence) for a in china)
+    assert pipeline.watches["never"].watch_id not in by_watch
+    assert len({a.alert_id for a in alerts}) == len(alerts)
+    assert all(0 <= a.latency_s < 120 for a in alerts)
+    letters = consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.deadletter, quiet_s=2)
+    assert [DeadLetter.from_wire(r.value).error for r in letters] == []  # every sample article went through
+
+
+def _article(article_id: str, title: str, content: str) -> Article:
+    return Article(
+        id=article_id,
+        url=f"https://e2e.example/{article_id}",
+        title=title,
+        content=content,
+        fetched=datetime.now(UTC),
+        source=Source(feed_url="https://e2e.example/rss", name="E2E Wire", domain="e2e.example"),
+    )
+
+
+def test_poison_message_goes_to_the_dead_letter_topic_and_the_worker_keeps_going(pipeline: Running) -> None:
+    settings = pipeline.settings
+    after = _article(
+        "after-poison",
+        "Xi Jinping calls Vladimir Putin after poison test",
+        "Xi Jinping spoke with Vladimir Putin by phone on Friday about trade, Xinhua reported.",
+    )
+    poison = [(b"poison-1", b"\xff\xfe not json"), (b"poison-2", b'{"id": 3}')]
+    produce(settings.kafka_bootstrap, settings.topics.articles_raw, [*poison, (after.id.encode(), after.to_json())])
+
+    records = consume_quiet(settings.kafka_bootstrap, settings.topics.deadletter, quiet_s=5)
+    letters = [d for d in (DeadLetter.from_wire(r.value) for r in records) if d.key in ("poison-1", "poison-2")]
+    assert sorted((d.key, d.stage, d.reason) for d in letters) == [
+        ("poison-1", "tag", "invalid_message"),
+        ("poison-2", "tag", "invalid_message"),
+    ]
+    assert any(d.payload_encoding == "base64" for d in letters)  # the original bytes are kept
+    alerts = _alerts(consume_quiet(settings.kafka_bootstrap, settings.topics.alerts, quiet_s=5))
+    assert any(a.article.id == "after-poison" for a in alerts)
+    assert pipeline.worker.is_running()
+
+
+def test_a_watch_added_while_the_worker_runs_applies_to_the_next_article(pipeline: Running) -> None:
+    settings = pipeline.settings
+    added = Child.wirewatch(
+        ["watch", "add", "--desk", "late", "Kim Yo Jong", "Kim Jong Un", "--scope", "sentence"],
+        pipeline.tmp / "watch-add.log",
+        WIREWATCH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        WIREWATCH_TOPIC_PREFIX=settings.topic_prefix,
+    )
+    assert added.wait(60) == 0, added.log()
+    watch_id = added.log().strip().splitlines()[-1]
+    time.sleep(2)  # the worker's watch book follows the topic live
+    article = _article(
+        "late-watch",
+        "Kim Yo Jong statement",
+        "Kim Yo Jong, sister of Kim Jong Un, issued a statement on Saturday, KCNA said.",
+    )
+    produce(settings.kafka_bootstrap, settings.topics.articles_raw, [(article.id.encode(), article.to_json())])
+    deadline = time.monotonic() + 60
+    late: list[Alert] = []
+    while not late and time.monotonic() < deadline:
+        alerts = _alerts(consume_quiet(settings.kafka_bootstrap, settings.topics.alerts, quiet_s=2))
+        late = [a for a in alerts if a.watch_id == watch_id]
+    assert [a.article.id for a in late] == ["late-watch"]
+    assert late[0].desk == "late"
+
+
+def test_two_workers_share_partitions_and_fire_each_alert_once(
+    kafka_bootstrap: str, tmp_path: Path, children: list[Child]
+) -> None:
+    from streams.core.registry import load_registries
+    from streams.core.tagger import Tagger
+    from streams.settings import load_settings
+    from tests.support.kafka import unique_name
+
+    settings = load_settings(
+        kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name("two"), topic_partitions=4, home=tmp_path / "home"
+    )
+    ensure_topics(settings)
+    watches = [
+        build_watch("w", ["Kim Jong Un", "Vladimir Putin"], scope="sentence"),
+        build_watch("w", ["Vladimir Putin", "Xi Jinping"], scope="sentence"),
+        build_watch("w", ["Xi Jinping", "Kim Jong Un"], scope="sentence"),
+    ]
+    for watch in watches:
+        publish(settings, watch.watch_id, watch)
+    articles = list(synthetic_corpus(CorpusSpec(count=400, pair_share=0.3), datetime.now(UTC)))
+    # the oracle: the pure core alone, each watch's candidates in corpus order
+    tag = Tagger(load_registries()).tag
+    index = WatchIndex.build(watches)
+    states: dict[str, WatchState] = {}
+    expected: set[str] = set()
+    for article in articles:
+        for candidate in match_watches(tag(article), index):
+            state, decision = decide(states.get(candidate.watch.watch_id, WatchState()), candidate)
+            states[candidate.watch.watch_id] = state
+            if decision.outcome == "fire":
+                expected.add(decision.alert_id)
+    assert len(expected) > 20
+
+    for name in ("worker-a", "worker-b"):
+        worker, port = start_worker(settings, tmp_path, name)
+        children.append(worker)
+        wait_healthy(worker, port)
+    produce(settings.kafka_bootstrap, settings.topics.articles_raw, [(a.id.encode(), a.to_json()) for a in articles])
+
+    records = consume(settings.kafka_bootstrap, settings.topics.alerts, expected=len(expected), timeout_s=180)
+    records += consume_quiet(settings.kafka_bootstrap, settings.topics.alerts, quiet_s=5)[len(records) :]
+    ids = [json.loads(r.value)["alert_id"] for r in records]
+    assert set(ids) == expected
+    assert len(ids) == len(set(ids)), "an alert fired twice"
+    for worker in children:
+        log = worker.log()
+        assert "Traceback" not in log, log[-4000:]
