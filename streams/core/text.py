@@ -1,0 +1,175 @@
+"""Text folding for matching, with a map back to the original characters.
+
+Every alias, phrase and article field goes through the same ``fold``: case-folded, NFKD with combining marks
+stripped (so "Poutine" matches "Poutiné", "Ri Son-gwon" matches "Rí Són-gwŏn"), and every character that is not
+a letter or digit becomes one space (so hyphens, apostrophes and spaces are unified: "Kim Jong-un" and
+"Kim Jong Un" fold alike). Runs of separators are *not* collapsed: "Vladimir V. Putin" folds to
+``vladimir v  putin``; the matcher adds the punctuation-free variant of every alias instead.
+
+Folding is one character to one character for nearly every real text, and then ``FoldedText`` needs no offset
+map at all (the fast path: ``str.lower``, byte-level replacement of common typographic punctuation and a byte
+table for ASCII, all in C; other non-ASCII letters are folded run by run from a precomputed table). Characters
+that fold to zero or several characters ("ß", "ﬁ", a stray combining accent, characters outside the Basic
+Multilingual Plane) switch that text to a per-character path that records where every folded character came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Scripts written without spaces between words: an alias in them has no word boundary to check.
+_UNSPACED_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3000, 0x30FF),  # CJK punctuation, Hiragana, Katakana
+    (0x3100, 0x31FF),  # Bopomofo, Katakana extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width Katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+# Korean separates words with spaces but glues particles to their end ("조선중앙통신은"): no boundary on the right.
+_HANGUL_RANGES = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF))
+
+
+def _fold_char(char: str) -> str:
+    """The folded form of one character (may be empty or longer than one character)."""
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    stripped = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return "".join(c if c.isalnum() else " " for c in stripped)
+
+
+def _build_tables() -> tuple[dict[int, str], re.Pattern[str], bytes]:
+    """Precompute the fold of every BMP character; return the table, the changing-character class, ASCII bytes."""
+    table: dict[int, str] = {}
+    changing: list[str] = []
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        folded = _fold_char(char)
+        if folded != char:
+            table[code] = folded
+            changing.append(char)
+    # After ``str.lower`` only non-ASCII characters can still change; anything outside the BMP is folded
+    # character by character (rare: emoji, historic scripts, mathematical letters).
+    pattern = re.compile("[" + "".join(re.escape(c) for c in changing) + "\U00010000-\U0010ffff]+")
+    ascii_bytes = bytes(ord(c.lower()) if c.isalnum() else 0x20 for c in (chr(b) for b in range(128))) + bytes(
+        range(128, 256)
+    )
+    return table, pattern, ascii_bytes
+
+
+_FOLD_TABLE, _CHANGING_RUN, _ASCII_FOLD = _build_tables()
+# Punctuation common in English copy, replaced as bytes (one character each) so such text stays on the ASCII path.
+_COMMON_PUNCTUATION = tuple(c.encode() for c in "’‘“”—–…«»·•\u00a0‐‑„‚′″")
+
+
+def _fold_run(run: str) -> str:
+    return "".join(_FOLD_TABLE[ord(c)] if ord(c) <= 0xFFFF else _fold_char(c) for c in run)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedText:
+    """A text and its folded form; ``original_span`` maps folded offsets back to the original."""
+
+    original: str
+    folded: str
+    origins: tuple[int, ...] | None = None
+    """For each folded character, the index of the original character it came from (None: identical offsets)."""
+
+    @classmethod
+    def of(cls, text: str) -> FoldedText:
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return cls._per_character(text)
+        data = lowered.encode("utf-8", "surrogatepass")
+        if not data.isascii():
+            for punctuation in _COMMON_PUNCTUATION:
+                if punctuation in data:
+                    data = data.replace(punctuation, b" ")
+        folded = data.translate(_ASCII_FOLD).decode("utf-8", "surrogatepass")
+        if folded.isascii():
+            return cls(text, folded)
+        pieces: list[str] = []
+        position = 0
+        for run in _CHANGING_RUN.finditer(folded):
+            replacement = _fold_run(run.group())
+            if len(replacement) != run.end() - run.start():
+                return cls._per_character(text)
+            pieces.append(folded[position : run.start()])
+            pieces.append(replacement)
+            position = run.end()
+        pieces.append(folded[position:])
+        return cls(text, "".join(pieces))
+
+    @classmethod
+    def _per_character(cls, text: str) -> FoldedText:
+        pieces: list[str] = []
+        origins: list[int] = []
+        for index, char in enumerate(text):
+            folded = _fold_char(char) if ord(char) > 0x7F else _ASCII_FOLD_STR[ord(char)]
+            pieces.append(folded)
+            origins.extend([index] * len(folded))
+        return cls(text, "".join(pieces), tuple(origins))
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original ``[start, end)`` that folded ``[start, end)`` (non-empty) came from."""
+        if self.origins is None:
+            return start, end
+        return self.origins[start], self.origins[end - 1] + 1
+
+
+_ASCII_FOLD_STR = _ASCII_FOLD[:128].decode("ascii")
+
+
+def fold(text: str) -> str:
+    """The matching form of ``text`` (see the module docstring)."""
+    return FoldedText.of(text).folded
+
+
+def fold_keeping_case(text: str) -> str:
+    """Like ``fold`` but case-preserving: the comparison form of case-sensitive aliases ("SANA" ≠ "Sana")."""
+    return "".join(_keep_case(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _keep_case(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    stripped = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return "".join(c if c.isalnum() else " " for c in stripped)
+
+
+def lookup_key(text: str) -> str:
+    """A forgiving key for exact look-ups by name: folded, runs of separators collapsed ("Putin,  Vladimir")."""
+    return " ".join(fold(text).split())
+
+
+def _in_ranges(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in ranges)
+
+
+def needs_left_boundary(char: str) -> bool:
+    """Whether a word starting with ``char`` must be preceded by a non-letter to count as a whole word."""
+    return not _in_ranges(char, _UNSPACED_RANGES)
+
+
+def needs_right_boundary(char: str) -> bool:
+    """Whether a word ending with ``char`` must be followed by a non-letter (not so for CJK, Thai, Korean)."""
+    return not (_in_ranges(char, _UNSPACED_RANGES) or _in_ranges(char, _HANGUL_RANGES))
+
+
+def is_all_caps(text: str) -> bool:
+    """Written in capitals (acronyms such as "UN", "KCNA"): has cased letters and none in lower case."""
+    return any(c.isupper() for c in text) and not any(c.islower() for c in text)
+
+
+def has_lowercase(text: str) -> bool:
+    return any(c.islower() for c in text)
