@@ -1,0 +1,338 @@
+"""One pass of an Aho-Corasick automaton over the folded text of every field of an article.
+
+Every name the tagger knows (actor aliases, short forms, demonyms, metonyms, office descriptors, outlet names,
+unnamed state-media phrases, topic phrases) is folded (``streams.core.text``) and becomes a key. Keys carry a
+space on each side where their script separates words, and the article's folded fields are joined with spaces
+around them, so the automaton itself only reports whole-word matches ("RIA" never matches inside "Syria",
+"Xi" never inside "taxi") — no per-hit boundary test, and no flood of sub-word hits from two-letter keys.
+A topic phrase ending in ``*`` ("sanction*") has no right-hand space: it matches any word it starts.
+
+Context-free checks run here (case of case-sensitive forms, possessive apostrophes, the date of an office);
+what needs the rest of the article (antecedents, outlet cues, roles) is decided by the tagger.
+
+Offsets: ``credits`` is addressed as the credits joined with "\\n" (``field_text``), the other fields as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import NamedTuple
+
+import ahocorasick
+
+from streams.core.models import Article, Mention, TextField
+from streams.core.registry import Office, Registries
+from streams.core.text import (
+    FoldedText,
+    fold,
+    fold_keeping_case,
+    has_lowercase,
+    is_all_caps,
+    needs_left_boundary,
+    needs_right_boundary,
+)
+
+FIELDS: tuple[TextField, ...] = ("title", "summary", "content", "credits")
+_APOSTROPHES = "'’ʼ‘`´"
+_INITIAL_PUNCTUATION = re.compile(r"[.,](?= )")
+
+
+class Kind(Enum):
+    ALIAS = "alias"  # an actor's full name or unambiguous alias
+    SHORT = "short"  # an actor's unsafe short form ("Kim", "Xi"): needs a title or an antecedent
+    DEMONYM = "demonym"  # "Russian": weak evidence of a country
+    METONYM = "metonym"  # "the Kremlin": the country's government, never a person
+    OFFICE = "office"  # "the Russian president": whoever held the office on the article's date
+    OUTLET = "outlet"  # an outlet's name
+    OUTLET_SHORT = "outlet_short"  # "RT", "SANA": needs an outlet cue or the full name in the article
+    MEDIA = "media"  # an unnamed state-media phrase ("state media", "state TV")
+    REFERENCE = "reference"  # a noun that may refer back to a named outlet ("the agency said")
+    TOPIC = "topic"  # a weighted topic phrase
+    TOPIC_REQUIRED = "topic_required"
+    TOPIC_EXCLUDED = "topic_excluded"
+
+
+ACTOR_KINDS = frozenset({Kind.ALIAS, Kind.SHORT, Kind.DEMONYM, Kind.METONYM, Kind.OFFICE})
+TOPIC_KINDS = frozenset({Kind.TOPIC, Kind.TOPIC_REQUIRED, Kind.TOPIC_EXCLUDED})
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """What a key means: its kind, the registry id it points to, and how it must be written (if it matters)."""
+
+    kind: Kind
+    target: str
+    phrase: str
+    """The registry string this key was made from (for topics: the phrase as written, the evidence label)."""
+    cased: frozenset[str] | None = None
+    """Accepted spellings (``fold_keeping_case``) for case-sensitive forms; None: any case."""
+    weight: float = 0.0
+    office: Office | None = None
+    title: str | None = None
+    """The title this key starts with ("President Xi"): the case check then looks at the name after it only."""
+    is_topic: bool = False
+    """A topic phrase (scored apart), not a name."""
+    is_prefix: bool = False
+    """Matches any word it starts (a topic phrase written with a trailing ``*``)."""
+    is_plain: bool = False
+    """Needs no context-free check (no case, office date, title or word end to look at)."""
+
+
+def _pattern(
+    kind: Kind,
+    target: str,
+    phrase: str,
+    *,
+    cased: frozenset[str] | None = None,
+    weight: float = 0.0,
+    office: Office | None = None,
+    title: str | None = None,
+) -> Pattern:
+    is_topic = kind in TOPIC_KINDS
+    is_prefix = is_topic and phrase.endswith("*")
+    is_plain = cased is None and kind is not Kind.OFFICE and not is_prefix
+    return Pattern(kind, target, phrase, cased, weight, office, title, is_topic, is_prefix, is_plain)
+
+
+class Candidate(NamedTuple):
+    """A pattern found at ``[start, end)`` of an original field (a tuple: made by the thousand per second)."""
+
+    field: int
+    start: int
+    end: int
+    pattern: Pattern
+
+
+class Document:
+    """The article's fields, folded once, with lazily computed sentence and paragraph spans."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.texts = tuple(field_text(article, name) for name in FIELDS)
+        self.folded = tuple(FoldedText.of(text) for text in self.texts)
+        self.day: date = (article.published or article.fetched).date()
+        self._headline_case: dict[int, bool] = {}
+        self._has_lowercase: dict[int, bool] = {}
+
+    def mention(self, field: int, start: int, end: int) -> Mention:
+        """Evidence at ``[start, end)`` of a field."""
+        return Mention(field=FIELDS[field], start=start, end=end, text=self.texts[field][start:end])
+
+    def paragraph_span(self, field: int, offset: int) -> tuple[int, int]:
+        """The line (paragraph, as ``streams.core.sentences`` defines it) around ``offset``."""
+        text = self.texts[field]
+        end = text.find("\n", offset)
+        return text.rfind("\n", 0, offset) + 1, len(text) if end < 0 else end
+
+    def sentence_span(self, field: int, start: int, end: int, before: int, after: int) -> tuple[int, int]:
+        """The sentence(s) around ``[start, end)`` (``streams.core.sentences`` rules), clipped to ``before``
+        characters before ``start`` and ``after`` characters after ``end`` (only that window is segmented)."""
+        from streams.core.sentences import segment
+
+        paragraph_start, paragraph_end = self.paragraph_span(field, start)
+        low, high = max(paragraph_start, start - before), min(paragraph_end, end + after)
+        segments = segment(self.texts[field][low:high])
+        first = segments.sentences[segments.sentence_of(start - low)]
+        last = segments.sentences[segments.sentence_of(max(end - 1, start) - low)]
+        return low + first[0], low + last[1]
+
+    def has_lowercase(self, field: int) -> bool:
+        """False for a field in capitals only, where case-sensitive forms cannot be told from words."""
+        if field not in self._has_lowercase:
+            self._has_lowercase[field] = has_lowercase(self.texts[field])
+        return self._has_lowercase[field]
+
+    def is_headline_case(self, field: int) -> bool:
+        """Most words capitalised ("Trump To Meet Kim In Hanoi"): capitals say nothing about names here."""
+        if field not in self._headline_case:
+            words = [w for w in re.findall(r"[^\W\d_]{4,}", self.texts[field])]
+            capitalised = sum(1 for w in words if w[0].isupper())
+            self._headline_case[field] = len(words) >= 3 and capitalised >= 0.6 * len(words)
+        return self._headline_case[field]
+
+
+def field_text(article: Article, name: TextField) -> str:
+    """The text a ``Mention`` in field ``name`` addresses; credits are joined with a line break."""
+    if name == "credits":
+        return "\n".join(article.credits)
+    text: str = getattr(article, name)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    length: int
+    left_pad: int
+    right_pad: int
+    patterns: tuple[Pattern, ...]
+    plain: bool
+    """Every pattern is plain: candidates are made without looking at the text."""
+
+
+class Matcher:
+    """The compiled automaton; immutable after construction and safe to share between threads."""
+
+    def __init__(self, registries: Registries, vocabulary: Mapping[Kind, Iterable[str]] | None = None) -> None:
+        """``vocabulary``: extra phrases by kind, matched like names (the tagger passes the state-media words)."""
+        groups: dict[tuple[str, bool], list[Pattern]] = defaultdict(list)
+        for key, pattern in _patterns(registries, vocabulary or {}):
+            group = groups[key, pattern.is_prefix]
+            if pattern not in group:
+                group.append(pattern)
+        # Two automata, one pass each text: pyahocorasick looks up a node's children one by one, and keys in
+        # other scripts give the node after a space hundreds of children. Text that folds to ASCII (English and
+        # every Latin-script language once accents are stripped) can only match ASCII keys, so it runs over an
+        # automaton of those alone, five times faster; any other text runs over the automaton of every key.
+        self._every_key = ahocorasick.Automaton()
+        self._ascii_keys = ahocorasick.Automaton()
+        for (key, is_prefix), found in groups.items():
+            left = 1 if needs_left_boundary(key[0]) else 0
+            right = 1 if needs_right_boundary(key[-1]) and not is_prefix else 0
+            padded = " " * left + key + " " * right
+            value = _Key(len(padded), left, right, tuple(found), all(p.is_plain for p in found))
+            self._every_key.add_word(padded, value)
+            if padded.isascii():
+                self._ascii_keys.add_word(padded, value)
+        self.size = len(groups)
+        for automaton in (self._every_key, self._ascii_keys):
+            if len(automaton):
+                automaton.make_automaton()
+
+    def scan(self, document: Document) -> list[Candidate]:
+        """Every pattern found in the document that passes the context-free checks, in reading order."""
+        found: list[Candidate] = []
+        if not self.size:
+            return found
+        append = found.append
+        for field, folded in enumerate(document.folded):
+            if not folded.folded:
+                continue
+            identical = folded.origins is None
+            automaton = self._ascii_keys if folded.folded.isascii() else self._every_key
+            if not len(automaton):
+                continue
+            for end_index, key in automaton.iter(f" {folded.folded} "):
+                # Offsets in the folded field: the padded text has one extra space in front.
+                start = end_index - key.length + key.left_pad
+                stop = end_index - key.right_pad
+                original_start, original_stop = (start, stop) if identical else folded.original_span(start, stop)
+                if key.plain:
+                    for pattern in key.patterns:
+                        append(Candidate(field, original_start, original_stop, pattern))
+                    continue
+                for pattern in key.patterns:
+                    if self._passes(document, field, original_start, original_stop, pattern):
+                        end = _word_end(document.texts[field], original_stop) if pattern.is_prefix else original_stop
+                        append(Candidate(field, original_start, end, pattern))
+        return found
+
+    @staticmethod
+    def _passes(document: Document, field: int, start: int, end: int, pattern: Pattern) -> bool:
+        """The context-free checks: the case of case-sensitive forms, the date of an office."""
+        if pattern.cased is not None:
+            text = document.texts[field]
+            # After a title only the name is case-checked ("president Xi" is fine, "President XI" is not).
+            written = text[max(start, end - len(pattern.phrase)) : end] if pattern.title else text[start:end]
+            if written not in pattern.cased and fold_keeping_case(written).strip() not in pattern.cased:
+                return False
+            if not document.has_lowercase(field) or _apostrophe_joins_word(text, end):
+                return False
+        return pattern.office is None or pattern.office.is_held_on(document.day)
+
+
+def _word_end(text: str, end: int) -> int:
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return end
+
+
+def _apostrophe_joins_word(text: str, end: int) -> bool:
+    """ "Xi'an", "Sana'a": an apostrophe glued to more letters (other than a possessive s) continues the word."""
+    if end >= len(text) or text[end] not in _APOSTROPHES:
+        return False
+    tail = re.match(r"[^\W\d_]+", text[end + 1 :])
+    return tail is not None and tail.group().lower() != "s"
+
+
+def alias_variants(alias: str) -> Iterator[str]:
+    """The folded keys of an alias: as written, and without the dots and commas of initials and index forms."""
+    yield fold(alias).strip()
+    bare = _INITIAL_PUNCTUATION.sub("", alias)
+    if bare != alias:
+        yield fold(bare).strip()
+
+
+def _cased(forms: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """Accepted spellings of case-sensitive forms; acronyms of four or more letters also in title case (Nato)."""
+    accepted: set[str] = set()
+    for form in forms:
+        accepted.add(fold_keeping_case(form).strip())
+        if is_all_caps(form) and len(form) >= 4 and form.isalpha():
+            accepted.add(fold_keeping_case(form.capitalize()).strip())
+    return frozenset(accepted)
+
+
+def _name_patterns(
+    kinds: tuple[Kind, Kind],
+    target: str,
+    aliases: tuple[str, ...],
+    short: tuple[str, ...],
+    titles: tuple[str, ...] = (),
+) -> Iterator[tuple[str, Pattern]]:
+    """Aliases match in any case, except acronyms (all capitals), which match as written like short forms.
+
+    Each name is also a key after each of the actor's titles ("president putin"): a title is a separable prefix
+    that becomes part of the mention, and that makes a short form safe ("President Xi").
+    """
+    kind, short_kind = kinds
+    prefixes: list[str | None] = [None, *titles]
+    for names, name_kind, always_cased in ((aliases, kind, False), (short, short_kind, True)):
+        for name in names:
+            cased = _cased([name]) if always_cased or is_all_caps(name) else None
+            for key in alias_variants(name):
+                for title in prefixes:
+                    prefixed = key if title is None else f"{fold(title).strip()} {key}"
+                    yield prefixed, _pattern(name_kind, target, name, cased=cased, title=title)
+
+
+def _aliases(name: str, aliases: tuple[str, ...], short: tuple[str, ...]) -> tuple[str, ...]:
+    """The canonical name matches like an alias, unless it is listed as a short form ("The Paper", "RT")."""
+    unsafe = {fold(form).strip() for form in short}
+    return aliases if fold(name).strip() in unsafe else (name, *aliases)
+
+
+def _patterns(registries: Registries, vocabulary: Mapping[Kind, Iterable[str]]) -> Iterator[tuple[str, Pattern]]:
+    for actor in registries.actors:
+        yield from _name_patterns(
+            (Kind.ALIAS, Kind.SHORT),
+            actor.id,
+            _aliases(actor.name, actor.aliases, actor.short),
+            actor.short,
+            actor.titles,
+        )
+        for word, kind in [(d, Kind.DEMONYM) for d in actor.demonyms] + [(m, Kind.METONYM) for m in actor.metonyms]:
+            cased = _cased([word]) if is_all_caps(word) else None
+            for key in alias_variants(word):
+                yield key, _pattern(kind, actor.id, word, cased=cased)
+        for office in actor.roles:
+            for descriptor in office.descriptors:
+                for key in alias_variants(descriptor):
+                    yield key, _pattern(Kind.OFFICE, actor.id, descriptor, office=office)
+    for outlet in registries.outlets:
+        if not outlet.is_generic:
+            names = _aliases(outlet.name, outlet.aliases, outlet.short)
+            yield from _name_patterns((Kind.OUTLET, Kind.OUTLET_SHORT), outlet.id, names, outlet.short)
+    for kind, phrases in vocabulary.items():
+        for phrase in phrases:
+            yield fold(phrase).strip(), _pattern(kind, kind.value, phrase)
+    for topic in registries.topics:
+        weighted = [(p, w, Kind.TOPIC) for p, w in topic.phrases]
+        weighted += [(p, 0.0, Kind.TOPIC_REQUIRED) for p in topic.require_any]
+        weighted += [(p, 0.0, Kind.TOPIC_EXCLUDED) for p in topic.exclude]
+        for phrase, weight, kind in weighted:
+            yield fold(phrase.rstrip("*")).strip(), _pattern(kind, topic.id, phrase, weight=weight)
