@@ -8,7 +8,7 @@ WIREWATCH := $(VENV)/bin/wirewatch
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install lint test demo reliability broker-start broker-stop clean
+.PHONY: install system-deps lint test demo reliability broker-start broker-stop clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian packages the tests run (CI starts from a clean machine): one line per tool, "command -v TOOL ||
+# add its package"; apt-get runs only when something is missing.
+system-deps:
+	@missing=; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -26,7 +36,7 @@ lint: install
 
 # The whole suite, integration tests included, against the real dev broker. A broker that already
 # answers is reused; one this target started is stopped again, whatever the outcome.
-test: lint
+test: lint system-deps
 	@started=0; \
 	if ! $(WIREWATCH) kafka status >/dev/null 2>&1; then $(WIREWATCH) kafka start; started=1; fi; \
 	rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \

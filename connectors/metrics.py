@@ -7,18 +7,32 @@ up front so every series exists (at 0) from the first scrape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from connectors.core.schedule import FAILURE_REASONS
+from streams import __version__
+from streams.metrics import add_process_collectors
 
 FETCH_OUTCOMES = ("fetched", "not_modified", "unchanged", "failed")
 """``unchanged``: a 200 whose body hashes like the last one (a server with stale validators)."""
 
 
+UNLISTED_OUTLET = "unknown"
+"""The ``outlet`` label of feeds whose entry in the feed list names no outlet."""
+
+
 class ConnectorMetrics:
-    def __init__(self, registry: CollectorRegistry, feed_names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        feed_names: Iterable[str],
+        feed_outlets: Mapping[str, str | None] | None = None,
+    ) -> None:
+        add_process_collectors(registry)
+        self.build = Info("wirewatch_connector_build", "Build of the running connector.", registry=registry)
+        self.build.info({"version": __version__})
         self.fetches = Counter("wirewatch_connector_fetches", "Feed polls by outcome.", ["outcome"], registry=registry)
         self.fetch_duration = Histogram(
             "wirewatch_connector_fetch_duration_seconds",
@@ -36,6 +50,18 @@ class ConnectorMetrics:
             registry=registry,
         )
         self.errors = Counter("wirewatch_connector_errors", "Failed polls by reason.", ["reason"], registry=registry)
+        self.feed_failures = Counter(
+            "wirewatch_connector_feed_failures",
+            "Failed polls by feed (reasons: ..._errors_total).",
+            ["feed"],
+            registry=registry,
+        )
+        self.feed_info = Gauge(
+            "wirewatch_connector_feed_info",
+            "One series per listed feed (value 1) naming its outlet, to sum feed series by outlet.",
+            ["feed", "outlet"],
+            registry=registry,
+        )
         self.last_success = Gauge(
             "wirewatch_connector_feed_last_success_timestamp_seconds",
             "Unix time of the feed's last successful poll (0: none yet).",
@@ -56,7 +82,14 @@ class ConnectorMetrics:
             self.fetches.labels(outcome)
         for reason in FAILURE_REASONS:
             self.errors.labels(reason)
+        outlets = feed_outlets or {}
         for name in feed_names:
             self.articles_produced.labels(name)
             self.duplicates_skipped.labels(name)
             self.last_success.labels(name)
+            self.feed_failures.labels(name)
+            self.feed_info.labels(name, outlets.get(name) or UNLISTED_OUTLET).set(1)
+
+    def observe_failure(self, feed: str, reason: str) -> None:
+        self.errors.labels(reason).inc()
+        self.feed_failures.labels(feed).inc()

@@ -215,7 +215,7 @@ class Connector:
             m.fetches.labels(poll.metric_outcome).inc()
             m.fetch_duration.observe(poll.elapsed_s)
             if poll.outcome.reason:
-                m.errors.labels(poll.outcome.reason).inc()
+                m.observe_failure(poll.spec.name, poll.outcome.reason)
             if state.last_success is not None:
                 m.last_success.labels(poll.spec.name).set(state.last_success.timestamp())
         names = {spec.url: spec.name for spec in self.feeds}

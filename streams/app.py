@@ -11,6 +11,7 @@ alerts are recognisable.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -20,6 +21,7 @@ from typing import Literal
 
 import faust
 from faust.types import EventT, StreamT, TopicT
+from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from streams import __version__
@@ -35,7 +37,8 @@ from streams.core.alerts import (
     watch_summary,
 )
 from streams.core.models import Article, DeadLetter, TaggedArticle, WireError
-from streams.metrics import WorkerMetrics
+from streams.core.registry import load_registries
+from streams.metrics import LAG_INTERVAL_S, ConsumerLagProbe, WorkerMetrics
 from streams.settings import Settings
 from streams.watchbook import WatchBook
 
@@ -71,7 +74,12 @@ class Pipeline:
         self.seen = app.Table("seen-articles", partitions=partitions, key_type=bytes, value_type=bytes)
         # watch id → WatchState JSON (open stories, hourly counts)
         self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
-        self.watchbook = WatchBook(settings.kafka_bootstrap, names.watches, self._invalid_watch, metrics.watches.set)
+        self.watchbook = WatchBook(
+            settings.kafka_bootstrap,
+            names.watches,
+            self._invalid_watch,
+            lambda _count: metrics.observe_watches(self.watchbook.watches),
+        )
 
     # ------------------------------------------------------------------ stages
     async def tag_one(self, event: EventT[bytes]) -> None:
@@ -187,6 +195,7 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         datadir=str(datadir),
     )
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
+    metrics.know_registries(load_registries())
     pipeline = Pipeline(app, settings, metrics, tag)
     app.pipeline = pipeline  # type: ignore[attr-defined]
 
@@ -210,6 +219,16 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     @app.timer(interval=600.0)
     async def expire_seen_articles() -> None:
         pipeline.forget_old_articles(time.time())
+
+    lag_probe = ConsumerLagProbe(settings.kafka_bootstrap, settings.app_id)
+
+    @app.timer(interval=LAG_INTERVAL_S)
+    async def measure_consumer_lag() -> None:
+        topics = {name for agent in app.agents.values() for name in agent.get_topic_names()}
+        try:
+            metrics.observe_lag(await asyncio.to_thread(lag_probe.measure, topics))
+        except KafkaError as err:
+            log.warning("consumer lag not measured: %s", err)
 
     @app.page("/health")
     async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

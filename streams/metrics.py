@@ -7,12 +7,26 @@ up front so dashboards show 0 instead of "no data".
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 if TYPE_CHECKING:
-    from streams.core.models import Alert, TaggedArticle
+    from streams.core.models import Alert, TaggedArticle, Watch
+    from streams.core.registry import Registries
+
+log = logging.getLogger(__name__)
 
 STAGES = ("tag", "match", "decide")
 DEADLETTER_REASONS = ("invalid_message", "processing_error")
@@ -20,9 +34,25 @@ STATE_CATEGORIES = ("state_controlled", "state_affiliated")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 
 
+LAG_INTERVAL_S = 15.0
+"""How often a worker measures its consumer group's lag (cheap: three admin requests)."""
+
+
+def add_process_collectors(registry: CollectorRegistry) -> None:
+    """Standard ``process_*`` (CPU, memory, file descriptors, start time) and ``python_info`` series.
+
+    ``_created`` series are switched off process-wide: Prometheus does not use them here, and they would
+    double the number of counter series every scrape carries.
+    """
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client 0.26
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+
+
 class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry, version: str) -> None:
         self.registry = registry
+        add_process_collectors(registry)
         self.build = Info("wirewatch_worker_build", "Build of the running worker.", registry=registry)
         self.build.info({"version": version})
         self.messages = Counter(
@@ -51,6 +81,12 @@ class WorkerMetrics:
             "wirewatch_article_topics",
             "Topics found per tagged article.",
             buckets=(0, 1, 2, 3, 5, 8),
+            registry=registry,
+        )
+        self.topic_articles = Counter(
+            "wirewatch_topic_articles_total",
+            "Tagged articles per topic (registry topic id).",
+            ["topic"],
             registry=registry,
         )
         self.state_sourced = Counter(
@@ -102,16 +138,62 @@ class WorkerMetrics:
             registry=registry,
         )
         self.watches = Gauge("wirewatch_watches", "Watches loaded in this worker.", registry=registry)
+        self.watch_info = Gauge(
+            "wirewatch_watch_info",
+            "One series per loaded watch (value 1): its desk and the two entity ids, for joins in dashboards.",
+            ["desk", "watch", "entities"],
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "wirewatch_consumer_lag_messages",
+            "Records not yet processed by the worker group: end offset minus committed offset, per partition "
+            "of every topic an agent consumes (every worker reports the whole group: aggregate with max).",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self._watch_labels: dict[str, tuple[str, str, str]] = {}
         for stage in STAGES:
             self.messages.labels(stage)
             self.stage_seconds.labels(stage)
             for reason in DEADLETTER_REASONS:
                 self.deadletters.labels(stage, reason)
 
+    def know_registries(self, registries: Registries) -> None:
+        """Create the topic and state-outlet series at 0, so desk panels show 0 rather than "no data"."""
+        for topic in registries.topics:
+            self.topic_articles.labels(topic.id)
+        for outlet in registries.outlets:
+            if outlet.category in STATE_CATEGORIES:
+                self.state_sourced.labels(outlet.country or "unknown", outlet.category)
+
+    def observe_watches(self, watches: Mapping[str, Watch]) -> None:
+        """Follow the watch book: per-watch series exist (at 0) while a watch does, and go with it."""
+        self.watches.set(len(watches))
+        current = {w.watch_id: (w.desk, w.watch_id, "+".join(sorted(w.entities))) for w in watches.values()}
+        per_watch = (self.candidates, self.alerts, self.corroborations, self.watch_hour_articles)
+        for watch_id, labels in self._watch_labels.items():
+            if current.get(watch_id) != labels:
+                self.watch_info.remove(*labels)
+                for metric in per_watch:
+                    metric.remove(*labels[:2])
+        for labels in current.values():
+            self.watch_info.labels(*labels).set(1)
+            for metric in per_watch:
+                metric.labels(*labels[:2])
+        self._watch_labels = current
+
+    def observe_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
+        """Replace the lag series with a new measurement (partitions gone since are dropped)."""
+        self.consumer_lag.clear()
+        for (topic, partition), value in lag.items():
+            self.consumer_lag.labels(topic, str(partition)).set(value)
+
     def observe_tagged(self, tagged: TaggedArticle) -> None:
         self.tagged.inc()
         self.actors_per_article.observe(len(tagged.actors))
         self.topics_per_article.observe(len(tagged.topics))
+        for topic in tagged.topics:
+            self.topic_articles.labels(topic.id).inc()
         state_outlets = {
             (outlet.country or "unknown", outlet.category)
             for outlet in (*tagged.state_media.cited, tagged.state_media.publisher)
@@ -128,3 +210,52 @@ class WorkerMetrics:
         self.fetch_to_alert.observe(alert.latency_s)
         if alert.article.published is not None:
             self.publish_to_alert.observe(max((alert.fired_at - alert.article.published).total_seconds(), 0.0))
+
+
+def group_lag(
+    end: Mapping[tuple[str, int], int], committed: Mapping[tuple[str, int], int], start: Mapping[tuple[str, int], int]
+) -> dict[tuple[str, int], int]:
+    """Lag per partition: end offset minus the committed one; a partition the group never committed counts
+    from its first retained record (the worker reads from the earliest offset)."""
+    lag = {}
+    for tp, end_offset in end.items():
+        position = committed.get(tp, -1)
+        if position < 0:
+            position = start.get(tp, 0)
+        lag[tp] = max(end_offset - position, 0)
+    return lag
+
+
+class ConsumerLagProbe:
+    """Measures the lag of a consumer group on some topics with a kafka-python admin client (blocking: run it in
+    a thread). Computed in process because no Kafka exporter runs beside the workers; a client per measurement
+    keeps a broker restart from leaving a broken connection behind."""
+
+    def __init__(self, bootstrap: str, group_id: str) -> None:
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+
+    def measure(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        from kafka import KafkaAdminClient, TopicPartition
+        from kafka.admin import OffsetSpec
+
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.group_id}-lag")
+        try:
+            partitions = [
+                TopicPartition(described["name"], p["partition_index"])
+                for described in admin.describe_topics(sorted(set(topics)))
+                if described["error_code"] == 0
+                for p in described["partitions"]
+            ]
+            if not partitions:
+                return {}
+            end = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST))
+            start = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.EARLIEST))
+            committed = admin.list_group_offsets({self.group_id: partitions})[self.group_id]
+        finally:
+            admin.close()
+        return group_lag(
+            {(tp.topic, tp.partition): found.offset for tp, found in end.items()},
+            {(tp.topic, tp.partition): found.offset for tp, found in committed.items()},
+            {(tp.topic, tp.partition): found.offset for tp, found in start.items()},
+        )
