@@ -17,7 +17,12 @@ Handler = Callable[[argparse.Namespace], int]
 
 # Modules that add their own sub-commands: each has ``register(commands, benches)`` adding parsers to
 # the top-level sub-commands and to ``wirewatch bench``; their handlers import heavy modules lazily.
-COMMAND_MODULES: tuple[str, ...] = ("streams.pipeline_cli", "connectors.cli", "streams.tagging_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "streams.pipeline_cli",
+    "connectors.cli",
+    "streams.tagging_cli",
+    "streams.dashboards_cli",
+)
 
 
 def _progress(message: str) -> None:
