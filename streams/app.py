@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,10 +28,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from streams import __version__
 from streams.core.alerts import (
     HOURLY_WINDOWS_KEPT,
+    OpenStory,
+    Outcome,
     PairCandidate,
-    WatchState,
+    StoryBook,
     build_alert,
-    decide,
     hour_window,
     match_watches,
     record_hour,
@@ -72,8 +74,9 @@ class Pipeline:
         partitions = settings.topic_partitions
         # article id → "<partition>:<offset>@<unix time>" of its first delivery (expires after SEEN_TTL_S)
         self.seen = app.Table("seen-articles", partitions=partitions, key_type=bytes, value_type=bytes)
-        # watch id → WatchState JSON (open stories, hourly counts)
+        # per watch: "<watch>␟stories" → story ids, "<watch>␟story␟<id>" → OpenStory, "<watch>␟hourly" → counts
         self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
+        self._books: dict[str, StoryBook] = {}
         self.watchbook = WatchBook(
             settings.kafka_bootstrap,
             names.watches,
@@ -105,14 +108,15 @@ class Pipeline:
 
     async def decide_one(self, event: EventT[bytes]) -> None:
         candidate = PairCandidate.from_wire(event.value)
-        key = candidate.watch.watch_id.encode()
-        stored = self.watch_state.get(key)
-        state, decision = decide(WatchState.from_wire(stored) if stored else WatchState(), candidate)
+        watch = candidate.watch
+        outcome = self.story_book(watch.watch_id).decide(candidate)
+        self._persist(watch.watch_id, outcome)
+        decision = outcome.decision
+        labels = (watch.desk, watch.watch_id)
         if decision.outcome in ("fire", "corroborate"):
-            state = record_hour(state, candidate.fetched)
-        self.watch_state[key] = state.to_json()
-        labels = (candidate.watch.desk, candidate.watch.watch_id)
-        self.metrics.watch_hour_articles.labels(*labels).set(state.hourly.get(hour_window(candidate.fetched), 0))
+            hourly = record_hour(self.hourly(watch.watch_id), candidate.fetched)
+            self.watch_state[_state_key(watch.watch_id, "hourly")] = json.dumps(hourly).encode()
+            self.metrics.watch_hour_articles.labels(*labels).set(hourly[hour_window(candidate.fetched)])
         if decision.outcome == "corroborate":
             self.metrics.corroborations.labels(*labels).inc()
         if decision.outcome in ("fire", "refire"):
@@ -120,6 +124,35 @@ class Pipeline:
             await self.alerts.send(key=alert.alert_id.encode(), value=alert.to_json())
             if decision.outcome == "fire":
                 self.metrics.observe_alert(alert)
+
+    # ------------------------------------------------------------------ per-watch state
+    def story_book(self, watch_id: str) -> StoryBook:
+        """The watch's open stories: cached in memory, loaded from the table after a start or a rebalance."""
+        book = self._books.get(watch_id)
+        if book is None:
+            ids = json.loads(self.watch_state.get(_state_key(watch_id, "stories")) or b"[]")
+            raws = (self.watch_state.get(_state_key(watch_id, "story", story_id)) for story_id in ids)
+            book = self._books[watch_id] = StoryBook(OpenStory.from_wire(raw) for raw in raws if raw)
+        return book
+
+    def hourly(self, watch_id: str) -> dict[str, int]:
+        counts: dict[str, int] = json.loads(self.watch_state.get(_state_key(watch_id, "hourly")) or b"{}")
+        return counts
+
+    def _persist(self, watch_id: str, outcome: Outcome) -> None:
+        """Write only what changed: one story per key, the id list when stories opened or expired."""
+        for story_id in outcome.expired:
+            self.watch_state.pop(_state_key(watch_id, "story", story_id), None)
+        if outcome.upserted is not None:
+            story = outcome.upserted
+            self.watch_state[_state_key(watch_id, "story", story.story_id)] = story.to_json()
+        if outcome.stories_changed:
+            ids = self.story_book(watch_id).story_ids
+            self.watch_state[_state_key(watch_id, "stories")] = json.dumps(ids).encode()
+
+    async def forget_story_books(self, *_args: object, **_kwargs: object) -> None:
+        """After a rebalance the partitions (and so the watches) this worker owns change: reload lazily."""
+        self._books.clear()
 
     # ------------------------------------------------------------------ failure handling
     async def run_stage(
@@ -208,6 +241,8 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         await pipeline.watchbook.ready.wait()
         await pipeline.run_stage("match", stream, pipeline.match_one)
 
+    app.on_partitions_revoked.connect(pipeline.forget_story_books)
+
     @app.agent(pipeline.pairs)
     async def decide_alerts(stream: StreamT[bytes]) -> None:
         await pipeline.run_stage("decide", stream, pipeline.decide_one)
@@ -244,12 +279,15 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     @app.table_route(table=pipeline.watch_state, match_info="watch_id")
     async def watch_stats(web: faust.web.View, request: faust.web.Request, watch_id: str) -> faust.web.Response:
         hours = min(max(int(request.query.get("hours", "24") or 24), 1), HOURLY_WINDOWS_KEPT)
-        stored = pipeline.watch_state.get(watch_id.encode())
-        return web.json(
-            watch_summary(WatchState.from_wire(stored) if stored else WatchState(), hours, datetime.now(UTC))
-        )
+        summary = watch_summary(pipeline.hourly(watch_id), pipeline.story_book(watch_id), hours, datetime.now(UTC))
+        return web.json(summary)
 
     return app
+
+
+def _state_key(watch_id: str, *parts: str) -> bytes:
+    """Keys of one watch's state share its id as a prefix (the table is co-partitioned with ``pairs``)."""
+    return "\x1f".join((watch_id, *parts)).encode()
 
 
 def _payload_text(value: bytes | None) -> tuple[str, Literal["utf-8", "base64"]]:

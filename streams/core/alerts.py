@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from streams.core.models import (
     ActorTag,
@@ -36,7 +36,7 @@ from streams.core.models import (
     WireModel,
 )
 from streams.core.sentences import Segments, segment
-from streams.core.stories import SimilarityThresholds, StorySignature, article_signature, is_same_story, story_key
+from streams.core.stories import SimilarityThresholds, SketchSets, StorySignature, article_signature, story_key
 
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 600
@@ -178,22 +178,17 @@ def _candidate(
 
 # --------------------------------------------------------------------------- step 2: deciding
 class OpenStory(WireModel):
+    """A story a watch has alerted on and that is still open (persisted one per key by the worker)."""
+
     story_id: str
     alert_id: str
     founder: str
-    fired_at: AwareDatetime
-    """Event time (the founding article's ``fetched``) the story opened; it stays open for the cooldown."""
+    opened_at: AwareDatetime
+    """Event time (the founding article's ``fetched``); the story stays open for the watch's cooldown."""
     shingles: tuple[int, ...]
     words: tuple[int, ...]
     corroboration: int = 0
     members: tuple[str, ...] = ()
-
-
-class WatchState(WireModel):
-    """A watch's open stories and its article counts per hourly window: the per-watch table value."""
-
-    stories: tuple[OpenStory, ...] = ()
-    hourly: dict[str, int] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,53 +199,109 @@ class Decision:
     corroboration: int
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A decision plus what the caller must persist: one upserted story, and the ids of expired ones."""
+
+    decision: Decision
+    upserted: OpenStory | None
+    expired: tuple[str, ...]
+
+    @property
+    def stories_changed(self) -> bool:
+        """Whether the set of open story ids changed (a story opened or expired)."""
+        return self.decision.outcome == "fire" or bool(self.expired)
+
+
 def alert_id_for(watch_id: str, story_id: str) -> str:
     """Deterministic: same watch + same story ⇒ same id, on every worker and every redelivery."""
     return "a-" + hashlib.blake2b(f"{watch_id}\x00{story_id}".encode(), digest_size=12).hexdigest()
 
 
-def decide(
-    state: WatchState,
-    candidate: PairCandidate,
-    thresholds: SimilarityThresholds = SimilarityThresholds(),  # noqa: B008 - frozen value
-) -> tuple[WatchState, Decision]:
-    now = candidate.fetched
-    cooldown = candidate.watch.cooldown_s
-    article_id = candidate.article.id
-    open_stories = [
-        s for s in state.stories if (now - s.fired_at).total_seconds() < cooldown or s.founder == article_id
-    ]
-    for story in open_stories:
-        if article_id in story.members:
-            outcome: Literal["refire", "duplicate"] = "refire" if story.founder == article_id else "duplicate"
-            return state.model_copy(update={"stories": tuple(open_stories)}), Decision(
-                outcome, story.story_id, story.alert_id, story.corroboration
-            )
-    signature = candidate.signature
-    for position, story in enumerate(open_stories):
-        if is_same_story(StorySignature(story.shingles, story.words), signature, thresholds):
-            updated = story.model_copy(
-                update={
-                    "corroboration": story.corroboration + 1,
-                    "members": (*story.members, article_id)[-MAX_MEMBERS:],
-                }
-            )
-            open_stories[position] = updated
-            return state.model_copy(update={"stories": tuple(open_stories)}), Decision(
-                "corroborate", story.story_id, story.alert_id, updated.corroboration
-            )
-    story_id = story_key(signature)
-    opened = OpenStory(
-        story_id=story_id,
-        alert_id=alert_id_for(candidate.watch.watch_id, story_id),
-        founder=article_id,
-        fired_at=now,
-        shingles=signature.shingles,
-        words=signature.words,
-        members=(article_id,),
-    )
-    stories = (*open_stories, opened)[-MAX_OPEN_STORIES:]
-    return state.model_copy(update={"stories": stories}), Decision("fire", story_id, opened.alert_id, 0)
+class StoryBook:
+    """One watch's open stories, indexed for look-ups by member article and by similarity.
+
+    Mutable and owned by the one worker that handles the watch's partition; ``decide`` returns what changed so
+    the caller can persist exactly that. The story id derives from the founding article's signature, so a
+    redelivered founder (even after its story expired) yields the same alert id again.
+    """
+
+    def __init__(
+        self,
+        stories: Iterable[OpenStory] = (),
+        thresholds: SimilarityThresholds = SimilarityThresholds(),  # noqa: B008 - frozen value
+    ) -> None:
+        self.thresholds = thresholds
+        self._stories: dict[str, OpenStory] = {}
+        self._sketches: dict[str, SketchSets] = {}
+        self._member_of: dict[str, str] = {}
+        for story in sorted(stories, key=lambda s: s.opened_at):
+            self._put(story)
+
+    @property
+    def story_ids(self) -> list[str]:
+        return list(self._stories)
+
+    @property
+    def stories(self) -> list[OpenStory]:
+        return list(self._stories.values())
+
+    def decide(self, candidate: PairCandidate) -> Outcome:
+        expired = self._expire(candidate.fetched, candidate.watch.cooldown_s)
+        article_id = candidate.article.id
+        known = self._stories.get(self._member_of.get(article_id, ""))
+        if known is not None:
+            outcome: Literal["refire", "duplicate"] = "refire" if known.founder == article_id else "duplicate"
+            return Outcome(Decision(outcome, known.story_id, known.alert_id, known.corroboration), None, expired)
+        sketch = SketchSets.of(candidate.signature)
+        for story_id, other in self._sketches.items():
+            if sketch.is_same_story(other, self.thresholds):
+                story = self._stories[story_id]
+                updated = story.model_copy(
+                    update={
+                        "corroboration": story.corroboration + 1,
+                        "members": (*story.members, article_id)[-MAX_MEMBERS:],
+                    }
+                )
+                self._put(updated)
+                decision = Decision("corroborate", story_id, story.alert_id, updated.corroboration)
+                return Outcome(decision, updated, expired)
+        story_id = story_key(candidate.signature)
+        opened = OpenStory(
+            story_id=story_id,
+            alert_id=alert_id_for(candidate.watch.watch_id, story_id),
+            founder=article_id,
+            opened_at=candidate.fetched,
+            shingles=candidate.shingles,
+            words=candidate.words,
+            members=(article_id,),
+        )
+        self._put(opened)
+        while len(self._stories) > MAX_OPEN_STORIES:
+            expired += (self._drop(next(iter(self._stories))),)
+        return Outcome(Decision("fire", story_id, opened.alert_id, 0), opened, expired)
+
+    def _put(self, story: OpenStory) -> None:
+        previous = self._stories.get(story.story_id)
+        if previous is not None:
+            for member in previous.members:
+                self._member_of.pop(member, None)
+        self._stories[story.story_id] = story
+        self._sketches[story.story_id] = SketchSets(frozenset(story.shingles), frozenset(story.words))
+        for member in story.members:
+            self._member_of[member] = story.story_id
+
+    def _drop(self, story_id: str) -> str:
+        story = self._stories.pop(story_id)
+        del self._sketches[story_id]
+        for member in story.members:
+            if self._member_of.get(member) == story_id:
+                del self._member_of[member]
+        return story_id
+
+    def _expire(self, now: datetime, cooldown_s: int) -> tuple[str, ...]:
+        stale = [s.story_id for s in self._stories.values() if (now - s.opened_at).total_seconds() >= cooldown_s]
+        return tuple(self._drop(story_id) for story_id in stale)
 
 
 def build_alert(candidate: PairCandidate, decision: Decision, fired_at: datetime) -> Alert:
@@ -274,24 +325,24 @@ def hour_window(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")
 
 
-def record_hour(state: WatchState, moment: datetime, keep_hours: int = HOURLY_WINDOWS_KEPT) -> WatchState:
+def record_hour(hourly: dict[str, int], moment: datetime, keep_hours: int = HOURLY_WINDOWS_KEPT) -> dict[str, int]:
     """Count one matching article in its tumbling hourly window; windows older than ``keep_hours`` expire."""
     window = hour_window(moment)
     oldest = hour_window(moment - timedelta(hours=keep_hours - 1))
-    hourly = {hour: count for hour, count in state.hourly.items() if hour >= oldest}
-    hourly[window] = hourly.get(window, 0) + 1
-    return state.model_copy(update={"hourly": hourly})
+    counts = {hour: count for hour, count in hourly.items() if hour >= oldest}
+    counts[window] = counts.get(window, 0) + 1
+    return counts
 
 
-def watch_summary(state: WatchState, hours: int, now: datetime) -> dict[str, object]:
+def watch_summary(hourly: dict[str, int], book: StoryBook, hours: int, now: datetime) -> dict[str, object]:
     """The last ``hours`` hourly windows up to ``now`` (zeros included), with totals, for people and dashboards."""
     windows = [hour_window(now - timedelta(hours=back)) for back in range(hours - 1, -1, -1)]
-    hourly = {window: state.hourly.get(window, 0) for window in windows}
+    counts = {window: hourly.get(window, 0) for window in windows}
     return {
-        "hourly": hourly,
-        "total": sum(hourly.values()),
-        "open_stories": len(state.stories),
-        "corroborations": sum(story.corroboration for story in state.stories),
+        "hourly": counts,
+        "total": sum(counts.values()),
+        "open_stories": len(book.story_ids),
+        "corroborations": sum(story.corroboration for story in book.stories),
     }
 
 
@@ -299,9 +350,9 @@ def oracle_alert_ids(candidates_by_watch: dict[str, Sequence[PairCandidate]]) ->
     """Every alert id a run must produce: the pure core replayed per watch in order (reliability oracle)."""
     fired: set[str] = set()
     for candidates in candidates_by_watch.values():
-        state = WatchState()
+        book = StoryBook()
         for candidate in candidates:
-            state, decision = decide(state, candidate)
-            if decision.outcome == "fire":
-                fired.add(decision.alert_id)
+            outcome = book.decide(candidate)
+            if outcome.decision.outcome == "fire":
+                fired.add(outcome.decision.alert_id)
     return fired

@@ -73,20 +73,33 @@ def article_signature(article: Article) -> StorySignature:
     return signature(lead_text(article))
 
 
-def estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Jaccard estimate from two bottom-k sketches (Broder): shared share of the k smallest of the union."""
+def sketch_jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard similarity of two sketches (exact while texts are shorter than the sketch, as leads usually are)."""
     if not a or not b:
         return 0.0
-    union_bottom = sorted(set(a) | set(b))[:SKETCH_SIZE]
-    shared = set(a) & set(b)
-    return sum(1 for h in union_bottom if h in shared) / len(union_bottom)
+    return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class SketchSets:
+    """A signature as sets, computed once per story so comparing against many stories stays cheap."""
+
+    shingles: frozenset[int]
+    words: frozenset[int]
+
+    @classmethod
+    def of(cls, sig: StorySignature) -> SketchSets:
+        return cls(frozenset(sig.shingles), frozenset(sig.words))
+
+    def is_same_story(self, other: SketchSets, thresholds: SimilarityThresholds) -> bool:
+        return (
+            sketch_jaccard(self.shingles, other.shingles) >= thresholds.shingles
+            or sketch_jaccard(self.words, other.words) >= thresholds.words
+        )
 
 
 def is_same_story(a: StorySignature, b: StorySignature, thresholds: SimilarityThresholds) -> bool:
-    return (
-        estimated_jaccard(a.shingles, b.shingles) >= thresholds.shingles
-        or estimated_jaccard(a.words, b.words) >= thresholds.words
-    )
+    return SketchSets.of(a).is_same_story(SketchSets.of(b), thresholds)
 
 
 def story_key(sig: StorySignature) -> str:

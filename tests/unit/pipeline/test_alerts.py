@@ -5,14 +5,15 @@ from datetime import timedelta
 import pytest
 
 from streams.core.alerts import (
+    OpenStory,
+    StoryBook,
     WatchIndex,
-    WatchState,
     alert_id_for,
     build_alert,
-    decide,
     hour_window,
     match_watches,
     record_hour,
+    watch_summary,
 )
 from tests.unit.pipeline.factories import KIM, PUTIN, T0, XI, tagged, watch
 from tests.unit.pipeline.test_stories import BIRTHDAY, PACT, PACT_REWRITE
@@ -79,45 +80,66 @@ def _candidate(article_id: str, text: str, after_s: float = 0.0, cooldown_s: int
 
 
 def test_a_story_fires_once_and_later_copies_corroborate() -> None:
-    state, first = decide(WatchState(), _candidate("a1", PACT))
-    state, second = decide(state, _candidate("a2", PACT_REWRITE, after_s=600))
-    state, third = decide(state, _candidate("a3", BIRTHDAY, after_s=900))
-    assert first.outcome == "fire"
-    assert second.outcome == "corroborate"
-    assert (second.alert_id, second.corroboration) == (first.alert_id, 1)
-    assert third.outcome == "fire"
-    assert third.alert_id != first.alert_id
-    assert len(state.stories) == 2
+    book = StoryBook()
+    first = book.decide(_candidate("a1", PACT))
+    second = book.decide(_candidate("a2", PACT_REWRITE, after_s=600))
+    third = book.decide(_candidate("a3", BIRTHDAY, after_s=900))
+    assert first.decision.outcome == "fire"
+    assert first.upserted is not None
+    assert first.stories_changed
+    assert second.decision.outcome == "corroborate"
+    assert (second.decision.alert_id, second.decision.corroboration) == (first.decision.alert_id, 1)
+    assert second.upserted is not None
+    assert second.upserted.members == ("a1", "a2")
+    assert not second.stories_changed
+    assert third.decision.outcome == "fire"
+    assert third.decision.alert_id != first.decision.alert_id
+    assert len(book.story_ids) == 2
 
 
 def test_redelivery_of_the_founder_refires_the_same_alert_and_of_a_member_is_a_duplicate() -> None:
-    state, first = decide(WatchState(), _candidate("a1", PACT))
-    state, _ = decide(state, _candidate("a2", PACT_REWRITE, after_s=60))
-    state, again = decide(state, _candidate("a1", PACT))
-    _, member = decide(state, _candidate("a2", PACT_REWRITE, after_s=60))
-    assert (again.outcome, again.alert_id) == ("refire", first.alert_id)
-    assert member.outcome == "duplicate"
+    book = StoryBook()
+    first = book.decide(_candidate("a1", PACT))
+    book.decide(_candidate("a2", PACT_REWRITE, after_s=60))
+    again = book.decide(_candidate("a1", PACT))
+    member = book.decide(_candidate("a2", PACT_REWRITE, after_s=60))
+    assert (again.decision.outcome, again.decision.alert_id) == ("refire", first.decision.alert_id)
+    assert again.upserted is None
+    assert member.decision.outcome == "duplicate"
 
 
-def test_after_the_cooldown_a_similar_article_opens_a_new_story() -> None:
-    state, first = decide(WatchState(), _candidate("a1", PACT, cooldown_s=3600))
-    state, later = decide(state, _candidate("a2", PACT_REWRITE, after_s=7200, cooldown_s=3600))
-    assert later.outcome == "fire"
-    assert later.alert_id != first.alert_id
-    assert [s.founder for s in state.stories] == ["a2"]
+def test_after_the_cooldown_a_similar_article_opens_a_new_story_and_the_old_one_expires() -> None:
+    book = StoryBook()
+    first = book.decide(_candidate("a1", PACT, cooldown_s=3600))
+    later = book.decide(_candidate("a2", PACT_REWRITE, after_s=7200, cooldown_s=3600))
+    assert later.decision.outcome == "fire"
+    assert later.decision.alert_id != first.decision.alert_id
+    assert later.expired == (first.decision.story_id,)
+    assert [s.founder for s in book.stories] == ["a2"]
+
+
+def test_a_book_rebuilt_from_persisted_stories_decides_the_same() -> None:
+    live = StoryBook()
+    live.decide(_candidate("a1", PACT))
+    persisted = [OpenStory.from_wire(story.to_json()) for story in live.stories]
+    rebuilt = StoryBook(persisted)
+    assert (
+        rebuilt.decide(_candidate("a2", PACT_REWRITE, after_s=60)).decision
+        == live.decide(_candidate("a2", PACT_REWRITE, after_s=60)).decision
+    )
 
 
 def test_alert_ids_depend_on_watch_and_story_only() -> None:
     assert alert_id_for("w1", "s-1") == alert_id_for("w1", "s-1")
     assert alert_id_for("w1", "s-1") != alert_id_for("w2", "s-1")
-    _, a = decide(WatchState(), _candidate("a1", PACT))
-    _, b = decide(WatchState(), _candidate("copy-elsewhere", PACT))
+    a = StoryBook().decide(_candidate("a1", PACT)).decision
+    b = StoryBook().decide(_candidate("copy-elsewhere", PACT)).decision
     assert a.alert_id == b.alert_id  # identical syndicated text: same story whichever copy came first
 
 
 def test_alert_carries_evidence_and_latency() -> None:
     candidate = _candidate("a1", PACT)
-    _, decision = decide(WatchState(), candidate)
+    decision = StoryBook().decide(candidate).decision
     alert = build_alert(candidate, decision, fired_at=T0 + timedelta(seconds=2.5))
     assert alert.latency_s == 2.5
     assert alert.alert_id == decision.alert_id
@@ -126,8 +148,20 @@ def test_alert_carries_evidence_and_latency() -> None:
 
 
 def test_hourly_windows_count_by_fetch_time_and_expire() -> None:
-    state = WatchState()
+    hourly: dict[str, int] = {}
     for after_s in (0, 60, 3600, 3 * 3600):
-        state = record_hour(state, T0 + timedelta(seconds=after_s), keep_hours=3)
-    assert state.hourly == {"2026-11-27T09:00Z": 1, "2026-11-27T11:00Z": 1}
+        hourly = record_hour(hourly, T0 + timedelta(seconds=after_s), keep_hours=3)
+    assert hourly == {"2026-11-27T09:00Z": 1, "2026-11-27T11:00Z": 1}
     assert hour_window(T0) == "2026-11-27T08:00Z"
+
+
+def test_watch_summary_lists_every_recent_hour() -> None:
+    book = StoryBook()
+    book.decide(_candidate("a1", PACT))
+    summary = watch_summary({"2026-11-27T08:00Z": 3}, book, hours=2, now=T0 + timedelta(minutes=70))
+    assert summary == {
+        "hourly": {"2026-11-27T08:00Z": 3, "2026-11-27T09:00Z": 0},
+        "total": 3,
+        "open_stories": 1,
+        "corroborations": 0,
+    }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from streams.core.stories import SimilarityThresholds, estimated_jaccard, is_same_story, signature, story_key
+from streams.core.stories import SimilarityThresholds, is_same_story, signature, sketch_jaccard, story_key
 
 PACT = (
     "Russia and North Korea sign mutual defence pact in Pyongyang. "
@@ -40,8 +40,8 @@ def test_signature_and_story_key_are_deterministic_and_case_and_accent_blind() -
     assert story_key(signature(PACT)) != story_key(signature(BIRTHDAY))
 
 
-def test_jaccard_estimate_bounds() -> None:
-    sig = signature(PACT)
-    assert estimated_jaccard(sig.shingles, sig.shingles) == 1.0
-    assert estimated_jaccard(sig.shingles, ()) == 0.0
-    assert 0.0 <= estimated_jaccard(sig.words, signature(BIRTHDAY).words) < 0.4
+def test_sketch_jaccard_bounds() -> None:
+    sig = frozenset(signature(PACT).words)
+    assert sketch_jaccard(sig, sig) == 1.0
+    assert sketch_jaccard(sig, frozenset()) == 0.0
+    assert 0.0 <= sketch_jaccard(sig, frozenset(signature(BIRTHDAY).words)) < 0.4
