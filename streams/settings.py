@@ -40,6 +40,10 @@ class TopicNames:
         self.deadletter = f"{prefix}.deadletter"
         self.pairs = f"{prefix}.pairs"
         """Internal: tagged articles that matched a watch, re-keyed by watch id (one watch, one worker)."""
+        self.desks = f"{prefix}.desks"
+        """Desk records with token hashes (compacted, key = desk name)."""
+        self.webhooks = f"{prefix}.webhooks"
+        """Desk webhook endpoints with their signing secrets (compacted, key = webhook id)."""
 
 
 class Settings(BaseSettings):
@@ -64,6 +68,20 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     """Cache and state outside the repository: broker jars and data, connector state, desk store."""
     admin_token: SecretStr | None = None
+    api_rate_limit: str = "600/minute"
+    """Requests per desk token (or per address without a valid token), in ``limits`` notation."""
+    api_max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    sse_retention_s: Annotated[int, Field(ge=60)] = 24 * 3600
+    """How far back ``Last-Event-ID`` resumes the live stream; older cursors get a ``reset`` event."""
+    sse_heartbeat_s: Annotated[float, Field(gt=0, le=15)] = 15.0
+    webhook_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    webhook_retry_base_s: Annotated[float, Field(gt=0)] = 10.0
+    """First retry delay; each later one is ``webhook_retry_factor`` times longer (with jitter)."""
+    webhook_retry_factor: Annotated[float, Field(ge=1)] = 3.0
+    webhook_retry_max_s: Annotated[float, Field(gt=0)] = 3 * 3600.0
+    webhook_max_attempts: Annotated[int, Field(ge=1, le=50)] = 12
+    webhook_secret_overlap_s: Annotated[int, Field(ge=0)] = 24 * 3600
+    """How long a rotated-away webhook secret still signs deliveries beside the new one."""
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -72,6 +90,14 @@ class Settings(BaseSettings):
             host, sep, port = server.strip().rpartition(":")
             if not sep or not host or not port.isdigit():
                 raise ValueError(f"expected host:port[,host:port…], got {value!r}")
+        return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # raises ValueError with the reason
         return value
 
     @classmethod

@@ -31,6 +31,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.pairs, n, {"retention.ms": str(2 * _DAY_MS)}),
         TopicSpec(t.alerts, n, {"retention.ms": str(30 * _DAY_MS)}),
         TopicSpec(t.deadletter, 1, {"retention.ms": str(14 * _DAY_MS)}),
+        # Desk records and webhook endpoints are state too: latest value per key, a tombstone deletes.
+        TopicSpec(t.desks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        TopicSpec(t.webhooks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
     ]
 
 
