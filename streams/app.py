@@ -26,6 +26,7 @@ from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from streams import __version__
+from streams.api import install_desk_api
 from streams.core.alerts import (
     HOURLY_WINDOWS_KEPT,
     OpenStory,
@@ -282,6 +283,7 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         summary = watch_summary(pipeline.hourly(watch_id), pipeline.story_book(watch_id), hours, datetime.now(UTC))
         return web.json(summary)
 
+    install_desk_api(app, settings, pipeline)
     return app
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streams.pipeline_cli",
     "connectors.cli",
     "streams.tagging_cli",
+    "streams.desks_cli",
     "streams.dashboards_cli",
 )
 

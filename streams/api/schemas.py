@@ -1,0 +1,188 @@
+"""Request and response bodies of the desk API: pydantic models that validate requests, shape responses and
+generate the OpenAPI document (one definition each). Request models ignore unknown fields, so a ``desk`` in
+a body has no effect (mass assignment): the desk always comes from the token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
+from streams.core.alerts import HOURLY_WINDOWS_KEPT
+from streams.core.models import Alert, Watch, WatchScope
+
+MAX_ALERTS_PAGE = 500
+Label = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WatchCreate(RequestModel):
+    entities: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=2, max_length=2)]
+    """Two registry ids or names (the same resolution as ``wirewatch watch add``)."""
+    scope: WatchScope = "article"
+    topics: Annotated[list[Label], Field(max_length=20)] = []
+    state_sourced_only: bool = False
+    cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 6 * 3600
+    channels: Annotated[list[Label], Field(max_length=20)] = []
+
+
+class WatchUpdate(RequestModel):
+    """What can change without changing what the watch matches (that would be another watch id)."""
+
+    cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] | None = None
+    channels: Annotated[list[Label], Field(max_length=20)] | None = None
+
+
+class WebhookCreate(RequestModel):
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    format: WebhookFormat = "standard"
+    description: Annotated[str, Field(max_length=200)] = ""
+
+
+class WebhookUpdate(RequestModel):
+    url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    format: WebhookFormat | None = None
+    description: Annotated[str, Field(max_length=200)] | None = None
+    enabled: bool | None = None
+
+
+class DeskCreate(RequestModel):
+    name: Annotated[str, Field(pattern=DESK_NAME_PATTERN)]
+
+
+class AlertQuery(RequestModel):
+    since: AwareDatetime | None = None
+    """Alerts fired at or after this time (ISO-8601 with a time zone)."""
+    until: AwareDatetime | None = None
+    """Alerts fired before this time."""
+    watch: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_ALERTS_PAGE)] = 50
+    cursor: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """``next_cursor`` of the previous page (send the same filters with it)."""
+
+
+class StatsQuery(RequestModel):
+    hours: Annotated[int, Field(ge=1, le=HOURLY_WINDOWS_KEPT)] = 24
+
+
+# --------------------------------------------------------------------------- responses
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+
+class Problem(ResponseModel):
+    """Every error (RFC 9457 problem details): ``code`` is stable, ``detail`` is for people."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+class WatchList(ResponseModel):
+    watches: list[Watch]
+
+
+class AlertItem(ResponseModel):
+    cursor: str
+    """This alert's live-stream event id on this API endpoint."""
+    alert: Alert
+
+
+class AlertPage(ResponseModel):
+    alerts: list[AlertItem]
+    """Newest first."""
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next (older) page; ``null`` on the last page."""
+    stream_cursor: str
+    """Send as ``Last-Event-ID`` to the live stream to continue after this page without a gap."""
+
+
+class WebhookView(ResponseModel):
+    webhook_id: str
+    url: str
+    format: WebhookFormat
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    previous_secret_expires_at: AwareDatetime | None
+    """While a rotated-away secret still signs deliveries beside the new one."""
+
+    @classmethod
+    def of(cls, record: WebhookRecord) -> WebhookView:
+        overlapping = [s.expires_at for s in record.secrets if s.expires_at is not None]
+        return cls(
+            webhook_id=record.webhook_id,
+            url=record.url,
+            format=record.format,
+            description=record.description,
+            enabled=record.enabled,
+            disabled_reason=record.disabled_reason,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            previous_secret_expires_at=max(overlapping, default=None),
+        )
+
+
+class WebhookCreated(WebhookView):
+    secret: str
+    """The signing secret (``whsec_…``): shown only in this response."""
+
+
+class WebhookList(ResponseModel):
+    webhooks: list[WebhookView]
+
+
+class SecretRotated(ResponseModel):
+    secret: str
+    previous_secret_expires_at: AwareDatetime
+
+
+class DeskView(ResponseModel):
+    name: str
+    created_at: AwareDatetime
+    rotated_at: AwareDatetime | None
+
+
+class DeskCreated(DeskView):
+    token: str
+    """The desk's API token: shown only in this response."""
+
+
+class DeskList(ResponseModel):
+    desks: list[DeskView]
+
+
+class StoreStatus(ResponseModel):
+    generation: str
+    head: str
+    """Event id of the newest alert this endpoint has stored (of any desk)."""
+    caught_up: bool
+
+
+class ApiHealth(ResponseModel):
+    status: Literal["ok", "starting"]
+    desk: str | None
+    """The caller's desk (``null`` for the admin token)."""
+    watches: int
+    """The caller's watches (all watches for the admin token)."""
+    store: StoreStatus
+
+
+class WorkerHealth(ResponseModel):
+    status: Literal["ok", "starting"]
+    watches: int
+
+
+class WatchStats(ResponseModel):
+    hourly: dict[str, int]
+    total: int
+    open_stories: int
+    corroborations: int

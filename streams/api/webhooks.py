@@ -1,0 +1,100 @@
+"""Webhook rules without I/O: payloads, Standard Webhooks signatures, the retry schedule, delivery state.
+
+A delivery's ``webhook-id`` is the alert id, so a receiver dedupes retries and redeliveries alike. The body
+is built from the alert alone, so every attempt sends the same bytes; only ``webhook-timestamp`` (and so the
+signature) changes per attempt, as the scheme intends (receivers reject stale timestamps).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+from standardwebhooks.webhooks import Webhook
+
+from streams.api.records import WebhookFormat
+from streams.core.models import Alert, WireModel
+
+DeliveryStatus = Literal["pending", "delivered", "exhausted", "gone", "dropped"]
+"""``gone``: the endpoint answered 410 (and was disabled); ``dropped``: the endpoint was disabled or removed."""
+
+
+def payload(alert: Alert, format: WebhookFormat) -> bytes:
+    """The request body for ``alert``: the Standard Webhooks envelope, or a Slack message."""
+    if format == "slack":
+        return json.dumps(slack_message(alert), ensure_ascii=False).encode()
+    envelope = {"type": "alert.fired", "timestamp": alert.fired_at.isoformat(), "data": alert.to_wire()}
+    return json.dumps(envelope, ensure_ascii=False).encode()
+
+
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn control characters: feed text must not become links or @-mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(alert: Alert) -> dict[str, object]:
+    """An incoming-webhook message (``text`` for notifications, ``blocks`` for the layout)."""
+    pair = " + ".join(slack_escape(e.name) for e in alert.entities)
+    title = slack_escape(alert.article.title or alert.article.url)
+    source = slack_escape(alert.article.source.name)
+    sourcing = ", ".join(f"{slack_escape(c.name)} ({c.role})" for c in alert.state_media.cited)
+    state_line = f":warning: *state-sourced*: {sourcing or 'yes'}" if alert.state_media.state_sourced else ""
+    evidence = "\n".join(f"> {slack_escape(sentence)}" for sentence in alert.evidence[:3])
+    url = alert.article.url.replace(">", "%3E").replace("|", "%7C")
+    body = "\n".join(filter(None, [f"*{pair}* — <{url}|{title}> ({source})", state_line, evidence]))
+    return {
+        "text": f"[{slack_escape(alert.desk)}] {pair}: {title}",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}}],
+    }
+
+
+def signature_headers(message_id: str, body: bytes, secrets: list[str], now: datetime) -> dict[str, str]:
+    """``webhook-id``/``-timestamp``/``-signature``; one ``v1,`` signature per secret still valid."""
+    text = body.decode()
+    signatures = " ".join(Webhook(secret).sign(message_id, now, text) for secret in secrets)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.astimezone(UTC).timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+def retry_delay(attempt: int, base_s: float, factor: float, max_s: float, rng: random.Random) -> float:
+    """Delay before attempt ``attempt + 1`` (``attempt`` ≥ 1 attempts made): exponential, capped, with
+    "equal jitter" (half fixed, half random) so a recovering receiver is not hit by every retry at once."""
+    ceiling = min(max_s, base_s * factor ** (attempt - 1))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Delivery(WireModel):
+    """One alert to one endpoint."""
+
+    webhook_id: str
+    status: DeliveryStatus = "pending"
+    attempts: Annotated[int, Field(ge=0)] = 0
+    next_at: float = 0.0
+    """Unix time of the next attempt (pending deliveries)."""
+    last_error: str | None = None
+
+
+class AlertDeliveries(WireModel):
+    """The delivery state of one alert (a Faust table value, key = ``alert_id``)."""
+
+    alert: Alert
+    partition: int
+    """The alerts-topic partition: only the worker that owns it delivers."""
+    deliveries: tuple[Delivery, ...] = ()
+    updated_at: float
+
+    def pending(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.status == "pending"]
+
+    def next_due(self) -> float | None:
+        return min((d.next_at for d in self.pending()), default=None)
+
+    def replace(self, delivery: Delivery, now: float) -> AlertDeliveries:
+        others = tuple(d for d in self.deliveries if d.webhook_id != delivery.webhook_id)
+        return self.model_copy(update={"deliveries": (*others, delivery), "updated_at": now})
