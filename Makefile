@@ -33,6 +33,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(WIREWATCH) schemas --check
+	$(WIREWATCH) dashboards --check
 
 # The whole suite, integration tests included, against the real dev broker. A broker that already
 # answers is reused; one this target started is stopped again, whatever the outcome.
