@@ -224,11 +224,10 @@ _BACK_REFERENCE = re.compile(
     rf"(?:{_EN_VERBS})\b"
     r"|(?i:according to|citing|quoting)\s+the\s+(?P<noun2>agency|report|dispatch|newspaper|broadcaster|outlet|daily)\b)"
 )
-_OUTLET_CUES = re.compile(
-    rf"(?i:\b(?:{VERBS}|{_CITING}|{_INTERVIEW}|news agency|agency|broadcaster|channel|network|television|tv|"
-    r"newspaper|daily|tabloid|outlet|website|station|radio|media|wire|reporter|correspondent|journalist|editor|"
-    r"photo|photograph|footage|state-run|state-owned|state-controlled|state-funded|[a-z]+-backed|"
-    r"agence|Nachrichtenagentur|agencia|агентство)\b)|[©/|]"
+_OUTLET_NOUNS = re.compile(
+    r"(?i:\b(?:news agency|agency|agencies|broadcaster|channel|network|television|tv|newspaper|daily|tabloid|"
+    r"outlet|website|station|radio|media|wire|reporter|correspondent|journalist|editor|state-run|state-owned|"
+    r"state-controlled|state-funded|[a-z]+-backed|agence|Nachrichtenagentur|agencia|агентство)s?\b)|©"
 )
 _ABSORBING_GAP = re.compile(
     r"^[\s,(]*(?:(?:(?i:the|its|a|an|news|agency|outlet|outlets|network|channel|tabloid|newspaper|broadcaster|"
@@ -279,7 +278,12 @@ class Sourcing:
 
 
 def has_outlet_cue(document: Document, field: int, start: int, end: int, cues: Sequence[str] = ()) -> bool:
-    """Whether a short outlet form ("RT", "SANA") reads as an outlet: a cue word nearby in its sentence."""
+    """Whether a short outlet form ("RT", "SANA") reads as an outlet.
+
+    Generic rule: it has a role ("SANA reported", "told RT", "(KCNA/Yonhap)") or an outlet word is near it in its
+    sentence ("RT, the Kremlin-backed broadcaster"). An outlet with its own ``cues`` ("CCTV": China, Chinese…)
+    needs one of those instead: "CCTV footage showed" is a camera, not the broadcaster.
+    """
     if field == _CREDITS:
         return True
     low, high = _window(document, field, start, end)
@@ -287,7 +291,7 @@ def has_outlet_cue(document: Document, field: int, start: int, end: int, cues: S
     around = text[max(low, start - 60) : start] + " " + text[end : min(high, end + 60)]
     if cues:
         return any(re.search(rf"(?i:\b{re.escape(cue)}\b)", around) for cue in cues)
-    return _OUTLET_CUES.search(around) is not None
+    return _role(document, field, start, end) is not None or _OUTLET_NOUNS.search(around) is not None
 
 
 def source(

@@ -91,7 +91,7 @@ class Tagger:
         self.registries = registries
         self._matcher = Matcher(registries, {Kind.MEDIA: MEDIA_PHRASES, Kind.REFERENCE: REFERENCE_NOUNS})
         self.automaton_size = self._matcher.size
-        self._language = language_detector if language_detector is not None else LanguageDetector()
+        self.language_detector = language_detector if language_detector is not None else LanguageDetector()
         self._topics = {rule.id: rule for rule in registries.topics}
         self._titles = {a.id: frozenset(fold(t).strip() for t in a.titles) for a in registries.actors}
         self._country_code = {a.id: a.country for a in registries.actors if a.type == "country" and a.country}
@@ -122,7 +122,7 @@ class Tagger:
         tags += [self._outlet_tag(document, outlet_id, spans) for outlet_id, spans in outlet_spans.items()]
         tags.sort(key=lambda tag: (tag[0], tag[1]["id"]))
         topics = score_topics(self._topics, topic_hits, document)
-        language = article.language or self._language.detect(
+        language = article.language or self.language_detector.detect(
             " ".join((article.title, article.summary, article.content))
         )
         # One validation of plain data: pydantic-core builds the nested models faster than Python constructors.

@@ -40,7 +40,8 @@ _HANGUL_RANGES = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF))
 
 def _fold_char(char: str) -> str:
     """The folded form of one character (may be empty or longer than one character)."""
-    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    # Compatibility forms first ("𝐀" → "A"), then case, then decompose what case-folding produced ("İ" → "i̇").
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", char).casefold())
     stripped = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
     return "".join(c if c.isalnum() else " " for c in stripped)
 
