@@ -1,0 +1,27 @@
+"""Tagging fixtures: a tagger over the test actor registry and the shipped outlets and topics.
+
+The test actors (``tests/golden/tagging/registry/actors-test.yaml``) are written for the tests and stay stable
+whatever happens to the shipped actor files; outlets and topics are the shipped ones (the tagging engine's own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.core.registry import Registries, load_registries
+from streams.core.tagger import Tagger
+from streams.registry import DATA_DIR
+
+TEST_ACTORS = Path(__file__).parents[1] / "golden" / "tagging" / "registry" / "actors-test.yaml"
+
+
+@pytest.fixture(scope="session")
+def test_registries() -> Registries:
+    return load_registries(paths=[TEST_ACTORS, DATA_DIR / "outlets.yaml", DATA_DIR / "topics.yaml"])
+
+
+@pytest.fixture(scope="session")
+def test_tagger(test_registries: Registries) -> Tagger:
+    return Tagger(test_registries)
