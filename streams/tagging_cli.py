@@ -33,6 +33,7 @@ def register(commands: Any, benches: Any) -> None:
     tagging.add_argument("--sizes", default="1000,10000,100000", help="registry sizes in aliases, comma-separated")
     tagging.add_argument("--baseline-seconds", type=float, default=20.0, help="time budget of the naive regex per size")
     tagging.add_argument("--seed", type=int, default=7)
+    tagging.add_argument("--rounds", type=int, default=3, help="passes over the corpus; the best one is reported")
     tagging.set_defaults(handler=_cmd_bench_tagging)
 
     accuracy = benches.add_parser(
@@ -113,7 +114,8 @@ def _cmd_bench_tagging(args: argparse.Namespace) -> int:
     from streams.tagging_bench import run_tagging_bench
 
     sizes = tuple(int(size) for size in args.sizes.split(",") if size.strip())
-    for line in run_tagging_bench(sizes, args.articles, args.baseline_seconds, args.seed, progress=_progress):
+    lines = run_tagging_bench(sizes, args.articles, args.baseline_seconds, args.seed, _progress, args.rounds)
+    for line in lines:
         print(line, flush=True)
     return 0
 
