@@ -23,7 +23,7 @@ class ApiMetrics:
         )
         self.request_seconds = Histogram(
             "wirewatch_api_request_duration_seconds",
-            "Time to answer an API request (the live stream: until its headers are sent).",
+            "Time to answer an API request (live streams are not timed: they last as long as the client).",
             ["route", "method"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=registry,

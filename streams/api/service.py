@@ -240,7 +240,8 @@ class DeskApi:
             log.exception("%s %s failed", request.method, request.path)
             response = ApiProblem(500, "internal_error", "unexpected error; it has been logged").response()
         self.metrics.requests.labels(desk_label, op.path, op.method, f"{response.status // 100}xx").inc()
-        self.metrics.request_seconds.labels(op.path, op.method).observe(time.perf_counter() - started)
+        if op.response != "text/event-stream":
+            self.metrics.request_seconds.labels(op.path, op.method).observe(time.perf_counter() - started)
         return response
 
     def _operation(self, request: web.Request) -> Operation | None:
