@@ -28,6 +28,12 @@ def register(commands: Any, benches: Any) -> None:
     remove.add_argument("name")
     remove.set_defaults(handler=_cmd_rm)
 
+    bench = benches.add_parser("desks", help="produce→SSE and produce→webhook latency, alert query rate")
+    bench.add_argument("--alerts", type=int, default=300)
+    bench.add_argument("--rate", type=float, default=50.0, help="alerts/s")
+    bench.add_argument("--seconds", type=float, default=5.0, help="duration of each query-rate phase")
+    bench.set_defaults(handler=_cmd_bench)
+
 
 def _cmd_add(args: argparse.Namespace) -> int:
     from streams.api.desks import add_desk, check_desk_name
@@ -83,4 +89,25 @@ def _cmd_rm(args: argparse.Namespace) -> int:
 
     remove_desk_everywhere(load_settings(), args.name)
     print(f"removed desk {args.name} with its watches and webhooks")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import secrets
+    import socket
+    import sys
+
+    from streams.api.bench import format_figures, run_desk_bench
+    from streams.settings import load_settings
+
+    base = load_settings()
+    with socket.socket() as probe:  # a free web port: the default one may be taken by a running worker
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = load_settings(topic_prefix=f"bench-desks-{secrets.token_hex(4)}", topic_partitions=1, web_port=port)
+    workdir = base.home / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    figures = run_desk_bench(settings, args.alerts, args.rate, args.seconds, workdir / "desks-worker.log", say)
+    print(format_figures(figures))
     return 0
