@@ -164,14 +164,15 @@ def field_text(article: Article, name: TextField) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _Key:
-    length: int
-    left_pad: int
+class _Key(NamedTuple):
+    """What the automaton returns for a key (a tuple: unpacked once per match)."""
+
+    back: int
+    """From the end of the match in the padded text to the start of the name in the folded field."""
     right_pad: int
-    patterns: tuple[Pattern, ...]
     plain: bool
     """Every pattern is plain: candidates are made without looking at the text."""
+    patterns: tuple[Pattern, ...]
 
 
 class Matcher:
@@ -194,7 +195,7 @@ class Matcher:
             left = 1 if needs_left_boundary(key[0]) else 0
             right = 1 if needs_right_boundary(key[-1]) and not is_prefix else 0
             padded = " " * left + key + " " * right
-            value = _Key(len(padded), left, right, tuple(found), all(p.is_plain for p in found))
+            value = _Key(len(padded) - left, right, all(p.is_plain for p in found), tuple(found))
             self._every_key.add_word(padded, value)
             if padded.isascii():
                 self._ascii_keys.add_word(padded, value)
@@ -216,16 +217,16 @@ class Matcher:
             automaton = self._ascii_keys if folded.folded.isascii() else self._every_key
             if not len(automaton):
                 continue
-            for end_index, key in automaton.iter(f" {folded.folded} "):
+            for end_index, (back, right_pad, plain, patterns) in automaton.iter(f" {folded.folded} "):
                 # Offsets in the folded field: the padded text has one extra space in front.
-                start = end_index - key.length + key.left_pad
-                stop = end_index - key.right_pad
+                start = end_index - back
+                stop = end_index - right_pad
                 original_start, original_stop = (start, stop) if identical else folded.original_span(start, stop)
-                if key.plain:
-                    for pattern in key.patterns:
+                if plain:
+                    for pattern in patterns:
                         append(Candidate(field, original_start, original_stop, pattern))
                     continue
-                for pattern in key.patterns:
+                for pattern in patterns:
                     if self._passes(document, field, original_start, original_stop, pattern):
                         end = _word_end(document.texts[field], original_stop) if pattern.is_prefix else original_stop
                         append(Candidate(field, original_start, end, pattern))
