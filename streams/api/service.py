@@ -24,7 +24,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 
 from streams import __version__
-from streams.api.desks import add_desk, check_desk_name, desk_for_token, is_admin_token, remove_desk, rotate_desk
+from streams.api.desks import add_desk, desk_for_token, is_admin_token, remove_desk, rotate_desk
 from streams.api.metrics import ApiMetrics
 from streams.api.records import CompactedView, DeskRecord, SigningSecret, WebhookRecord, publish
 from streams.api.schemas import (
@@ -628,7 +628,6 @@ class DeskApi:
         name = request.match_info["name"]
         if name not in self.desks.records:
             raise not_found("desk")
-        check_desk_name(name)
         watches = [w.watch_id for w in self.watchbook.watches.values() if w.desk == name]
         hooks = [h.webhook_id for h in self.webhooks.records.values() if h.desk == name]
         await self._write(lambda: remove_desk(self.settings, name, watches, hooks))

@@ -3,6 +3,7 @@ the error shape, the body limit, the rate limit, and an OpenAPI document that ma
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -143,3 +144,17 @@ def test_the_openapi_document_lists_exactly_the_routes_the_worker_serves(api_wor
     assert document["openapi"].startswith("3.1")
     documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
     assert served == documented
+
+
+def test_desk_cli_lists_rotates_and_removes_a_desk_with_its_watches(api_worker: ApiWorker) -> None:
+    client, token = api_worker.client, api_worker.new_desk("leaving")
+    watch = client.call("POST", "/api/v1/watches", token, json={"entities": ["Kim Jong Un", "Xi Jinping"]}).json()
+    listed = [json.loads(line) for line in api_worker.cli("desk", "list", "--json").splitlines()]
+    assert "leaving" in [d["name"] for d in listed]
+    assert "removed desk leaving" in api_worker.cli("desk", "rm", "leaving")
+    deadline = time.monotonic() + 15
+    while client.call("GET", "/api/v1/health", token).status_code != 401:
+        assert time.monotonic() < deadline, "a removed desk's token still works"
+        time.sleep(0.2)
+    assert watch["watch_id"] not in api_worker.cli("watch", "list")
+    assert "leaving" not in api_worker.cli("desk", "list")
