@@ -68,7 +68,6 @@ _COUNTRY_EVIDENCE = (Kind.ALIAS, Kind.METONYM, Kind.DEMONYM)
 _OUTLET_KINDS = (Kind.OUTLET, Kind.OUTLET_SHORT)
 Span = tuple[int, int, int]  # field, start, end
 _TagData = tuple[Span, dict[str, Any]]  # first mention, ActorTag fields
-_Starts = dict[tuple[int, int], set[str]]  # (field, start) of each kept span -> the ids found there
 
 
 class _Group(NamedTuple):
@@ -82,6 +81,21 @@ class _Group(NamedTuple):
     @property
     def span(self) -> Span:
         return self.field, self.start, self.end
+
+
+class _SpanIndex:
+    """Where kept spans start (with the ids found there) and end; built on first use (most articles never ask)."""
+
+    def __init__(self, groups: Sequence[_Group]) -> None:
+        self._groups = groups
+
+    @functools.cached_property
+    def starts(self) -> dict[tuple[int, int], set[str]]:
+        return {(g.field, g.start): {c.pattern.target for c in g.candidates} for g in self._groups}
+
+    @functools.cached_property
+    def ends(self) -> set[tuple[int, int]]:
+        return {(g.field, g.end) for g in self._groups}
 
 
 class Tagger:
@@ -142,8 +156,7 @@ class Tagger:
         shared: list[tuple[Span, set[str]]] = []
         pending_short: list[_Group] = []
         foreign: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        starts: _Starts = {(g.field, g.start): {c.pattern.target for c in g.candidates} for g in groups}
-        ends = {(g.field, g.end) for g in groups}
+        spans = _SpanIndex(groups)
         for group in groups:
             span = group.span
             aliases: list[str] = []
@@ -162,7 +175,7 @@ class Tagger:
                 elif (
                     kind is Kind.METONYM
                     or kind is Kind.DEMONYM
-                    or (kind is Kind.OFFICE and self._is_current_holder(document, group, pattern.target, starts))
+                    or (kind is Kind.OFFICE and self._is_current_holder(document, group, pattern.target, spans))
                 ):
                     strong[pattern.target].append(span)
             if len(aliases) > 1:
@@ -170,7 +183,7 @@ class Tagger:
             elif aliases:
                 strong[aliases[0]].append(span)
             elif bare_short:
-                if self._is_part_of_other_name(document, group, starts, ends):
+                if self._is_part_of_other_name(document, group, spans):
                     foreign[_cased(document, group)].append((group.field, group.start))
                 else:
                     pending_short.append(group)
@@ -184,7 +197,7 @@ class Tagger:
         return strong
 
     @staticmethod
-    def _is_current_holder(document: Document, group: _Group, actor_id: str, starts: _Starts) -> bool:
+    def _is_current_holder(document: Document, group: _Group, actor_id: str, spans: _SpanIndex) -> bool:
         """Not "the former Russian president", not "the Russian president, Boris Yeltsin" (someone else's name)."""
         text = document.texts[group.field]
         previous = _LAST_WORD.search(text[max(0, group.start - 30) : group.start])
@@ -192,12 +205,10 @@ class Tagger:
             return False
         following = _NAME_AFTER.match(text[group.end : group.end + 60])
         if following and following.group(1)[0].isupper() and following.group(1).lower() not in _CALENDAR_WORDS:
-            return actor_id in starts.get((group.field, group.end + following.start(1)), ())
+            return actor_id in spans.starts.get((group.field, group.end + following.start(1)), ())
         return True
 
-    def _is_part_of_other_name(
-        self, document: Document, group: _Group, starts: _Starts, ends: set[tuple[int, int]]
-    ) -> bool:
+    def _is_part_of_other_name(self, document: Document, group: _Group, spans: _SpanIndex) -> bool:
         """ "Kim Kardashian", "Asma al-Assad": a short form glued to a capitalised word that is no title or entity."""
         if document.is_headline_case(group.field):
             return False
@@ -205,7 +216,7 @@ class Tagger:
         start, end = group.start, group.end
         if end + 1 < len(text) and text[end] in _JOINERS and text[end + 1].isupper():
             following = _NEXT_WORD.match(text[end : end + 40])
-            if following and (group.field, end + 1) not in starts:
+            if following and (group.field, end + 1) not in spans.starts:
                 return True
         if start < 2 or text[start - 1] not in _JOINERS or not text[start - 2].isalpha():
             return False
@@ -222,8 +233,8 @@ class Tagger:
             or word.endswith(("'s", "’s"))
             or not before
             or before[-1] in _SENTENCE_OPENERS
-            or (group.field, word_start) in starts
-            or (group.field, word_start + len(word)) in ends
+            or (group.field, word_start) in spans.starts
+            or (group.field, word_start + len(word)) in spans.ends
         )
 
     def _antecedent(
