@@ -41,6 +41,7 @@ def register(commands: Any, benches: Any) -> None:
     stats.add_argument("--desk")
     stats.add_argument("--hours", type=int, default=24)
     stats.add_argument("--worker-url", help="worker web address (default: http://127.0.0.1:WIREWATCH_WEB_PORT)")
+    stats.add_argument("--token", help="API token (default: WIREWATCH_ADMIN_TOKEN)")
     stats.set_defaults(handler=_cmd_watch_stats)
 
     alerts = commands.add_parser("alerts", help="read alerts")
@@ -143,20 +144,24 @@ def _cmd_watch_stats(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     base = (args.worker_url or f"http://127.0.0.1:{settings.web_port}").rstrip("/")
+    token = args.token or (settings.admin_token.get_secret_value() if settings.admin_token else None)
+    if not token:
+        raise WirewatchError("watch stats asks the worker's API: set WIREWATCH_ADMIN_TOKEN or pass --token")
     watches = current_watches(settings)
     selected = (
         [args.watch_id] if args.watch_id else sorted(w for w, v in watches.items() if args.desk in (None, v.desk))
     )
     for watch_id in selected:
-        stats = _get_json(f"{base}/api/v1/watches/{watch_id}/stats?hours={args.hours}")
+        stats = _get_json(f"{base}/api/v1/watches/{watch_id}/stats?hours={args.hours}", token)
         windows = " ".join(f"{hour[11:16]}={count}" for hour, count in stats["hourly"].items() if count)
         print(f"{watch_id}\ttotal={stats['total']}\topen_stories={stats['open_stories']}\t{windows}")
     return 0
 
 
-def _get_json(url: str) -> Any:
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own worker's address
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own worker's address
             return json.load(response)
     except urllib.error.HTTPError as err:
         raise WirewatchError(f"worker answered {err.code} for {url}") from err

@@ -29,10 +29,14 @@ from tests.support.processes import Child
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
+
+
 @dataclass
 class Running:
     settings: Settings
     worker: Child
+    port: int
     tmp: Path
     watches: dict[str, Watch]
 
@@ -58,10 +62,10 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     }
     for watch in watches.values():
         publish(settings, watch.watch_id, watch)
-    worker, port = start_worker(settings, tmp)
+    worker, port = start_worker(settings, tmp, WIREWATCH_ADMIN_TOKEN=ADMIN_TOKEN)
     try:
         wait_healthy(worker, port)
-        yield Running(settings, worker, tmp, watches)
+        yield Running(settings, worker, port, tmp, watches)
     finally:
         code = worker.stop()
         assert code == 0, worker.log()[-4000:]
@@ -111,6 +115,21 @@ def test_feeds_to_alerts_fire_for_watched_pairs_in_scope_and_once_per_story(pipe
     assert all(0 <= a.latency_s < 120 for a in alerts)
     letters = consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.deadletter, quiet_s=2)
     assert [DeadLetter.from_wire(r.value).error for r in letters] == []  # every sample article went through
+
+
+def test_watch_stats_counts_matching_articles_per_hour(pipeline: Running) -> None:
+    korea = pipeline.watches["korea"].watch_id
+    stats = Child.wirewatch(
+        ["watch", "stats", korea, "--hours", "2", "--worker-url", f"http://127.0.0.1:{pipeline.port}"],
+        pipeline.tmp / "watch-stats.log",
+        WIREWATCH_KAFKA_BOOTSTRAP=pipeline.settings.kafka_bootstrap,
+        WIREWATCH_TOPIC_PREFIX=pipeline.settings.topic_prefix,
+        WIREWATCH_ADMIN_TOKEN=ADMIN_TOKEN,
+    )
+    assert stats.wait(60) == 0, stats.log()
+    line = stats.log().strip().splitlines()[-1]
+    # the syndicated story (three outlets: one alert, two corroborations) plus the state agency's dispatch
+    assert line.startswith(f"{korea}\ttotal=4\topen_stories=2\t"), line
 
 
 def _article(article_id: str, title: str, content: str) -> Article:

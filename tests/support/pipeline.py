@@ -29,9 +29,11 @@ def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
     }
 
 
-def start_worker(settings: Settings, log_dir: Path, name: str = "worker") -> tuple[Child, int]:
+def start_worker(settings: Settings, log_dir: Path, name: str = "worker", **env: str) -> tuple[Child, int]:
     port = free_port()
-    child = Child.wirewatch(["worker", "--loglevel", "info"], log_dir / f"{name}.log", **worker_env(settings, port))
+    child = Child.wirewatch(
+        ["worker", "--loglevel", "info"], log_dir / f"{name}.log", **worker_env(settings, port), **env
+    )
     return child, port
 
 
