@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STAGES = ("tag", "decide")
+STAGES = ("tag", "decide", "webhook")
+"""Every ``run_stage`` name (the desk API's webhook agent included): their series exist at 0 from the start."""
 DEADLETTER_REASONS = ("invalid_message", "processing_error")
 STATE_CATEGORIES = ("state_controlled", "state_affiliated")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
