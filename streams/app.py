@@ -80,10 +80,7 @@ class Pipeline:
         self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
         self._books: dict[str, StoryBook] = {}
         self.watchbook = WatchBook(
-            settings.kafka_bootstrap,
-            names.watches,
-            self._invalid_watch,
-            lambda _count: metrics.observe_watches(self.watchbook.watches),
+            settings.kafka_bootstrap, names.watches, self._invalid_watch, metrics.observe_watches
         )
 
     # ------------------------------------------------------------------ stages
@@ -198,7 +195,7 @@ class Pipeline:
         log.warning("dead letter %s/%s key=%r: %s", stage, reason, letter.key, error)
         await self.deadletter.send(key=key, value=letter.to_json())
 
-    def _invalid_watch(self, key: bytes, value: bytes | None, error: str) -> None:
+    def _invalid_watch(self, key: bytes | None, value: bytes | None, error: str) -> None:
         self.app.loop.create_task(self.dead_letter("watches", "invalid_message", error, key, value))
 
     def forget_old_articles(self, now: float) -> int:

@@ -3,16 +3,13 @@ writing the compacted watches topic. Used by the CLI now and by the desk API lat
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from collections.abc import Sequence
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
+from streams import compacted
 from streams.core.models import Watch, WatchScope, WireError
-from streams.errors import BrokerUnavailable, WirewatchError
+from streams.errors import WirewatchError
 from streams.settings import Settings
 from streams.watchbook import WatchBook
 
@@ -85,29 +82,9 @@ def build_watch(
 
 def publish(settings: Settings, watch_id: str, watch: Watch | None) -> None:
     """Write a watch (or a tombstone when ``watch`` is None) and wait until the broker has it."""
-    try:
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
-    except KafkaError as err:
-        raise BrokerUnavailable(f"no Kafka broker answers at {settings.kafka_bootstrap}: {err}") from err
-    try:
-        future = producer.send(
-            settings.topics.watches, key=watch_id.encode(), value=watch.to_json() if watch is not None else None
-        )
-        future.get(timeout=30)
-    except KafkaError as err:
-        raise BrokerUnavailable(f"could not write to {settings.topics.watches}: {err}") from err
-    finally:
-        producer.close()
+    compacted.publish(settings, settings.topics.watches, watch_id, watch)
 
 
 def current_watches(settings: Settings, timeout_s: float = 30.0) -> dict[str, Watch]:
     """All watches as the workers will see them: the compacted topic read to its end."""
-
-    async def read() -> dict[str, Watch]:
-        book = WatchBook(settings.kafka_bootstrap, settings.topics.watches, on_invalid=lambda *_: None)
-        return await asyncio.wait_for(book.snapshot(), timeout_s)
-
-    try:
-        return asyncio.run(read())
-    except TimeoutError as err:
-        raise BrokerUnavailable(f"could not read {settings.topics.watches} within {timeout_s:.0f} s") from err
+    return WatchBook(settings.kafka_bootstrap, settings.topics.watches).read(timeout_s)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
@@ -346,7 +346,7 @@ def watch_summary(hourly: dict[str, int], book: StoryBook, hours: int, now: date
     }
 
 
-def oracle_alert_ids(candidates_by_watch: dict[str, Sequence[PairCandidate]]) -> set[str]:
+def oracle_alert_ids(candidates_by_watch: Mapping[str, Sequence[PairCandidate]]) -> set[str]:
     """Every alert id a run must produce: the pure core replayed per watch in order (reliability oracle)."""
     fired: set[str] = set()
     for candidates in candidates_by_watch.values():
