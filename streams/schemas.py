@@ -10,14 +10,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from streams.core.models import CONTRACTS
+from streams.core.models import CONTRACTS, VersionedModel
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "deploy" / "schemas"
 
 
+def all_contracts() -> dict[str, type[VersionedModel]]:
+    """The pipeline's contracts plus the desk API's state topics (desks, webhooks)."""
+    from streams.api.records import DeskRecord, WebhookRecord
+
+    return {**CONTRACTS, "desk": DeskRecord, "webhook": WebhookRecord}
+
+
 def contract_schemas() -> dict[str, dict[str, Any]]:
     schemas: dict[str, dict[str, Any]] = {}
-    for name, model in CONTRACTS.items():
+    for name, model in all_contracts().items():
         schema = model.model_json_schema(mode="serialization")
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://wirewatch.invalid/schemas/{name}.json"

@@ -52,12 +52,16 @@ class Kind(Enum):
     OUTLET_SHORT = "outlet_short"  # "RT", "SANA": needs an outlet cue or the full name in the article
     MEDIA = "media"  # an unnamed state-media phrase ("state media", "state TV")
     REFERENCE = "reference"  # a noun that may refer back to a named outlet ("the agency said")
+    NOT_NAME = "not_name"  # a longer name that contains an actor's name but means something else ("New Mexico")
     TOPIC = "topic"  # a weighted topic phrase
     TOPIC_REQUIRED = "topic_required"
     TOPIC_EXCLUDED = "topic_excluded"
 
 
 ACTOR_KINDS = frozenset({Kind.ALIAS, Kind.SHORT, Kind.DEMONYM, Kind.METONYM, Kind.OFFICE})
+PROPER_NOUN_KINDS = frozenset({Kind.ALIAS, Kind.DEMONYM, Kind.METONYM, Kind.OUTLET})
+"""Names written with a capital in the registry must be written with one in the text: "china" and "turkey" are
+tableware and poultry, "China" and "Turkey" are countries (unless the field has no capitals at all)."""
 TOPIC_KINDS = frozenset({Kind.TOPIC, Kind.TOPIC_REQUIRED, Kind.TOPIC_EXCLUDED})
 
 
@@ -79,6 +83,8 @@ class Pattern:
     """A topic phrase (scored apart), not a name."""
     is_prefix: bool = False
     """Matches any word it starts (a topic phrase written with a trailing ``*``)."""
+    capital_word: int | None = None
+    """Index of the first word of ``phrase`` that starts with a capital (proper-noun kinds), checked in the text."""
     is_plain: bool = False
     """Needs no context-free check (no case, office date, title or word end to look at)."""
 
@@ -95,8 +101,17 @@ def _pattern(
 ) -> Pattern:
     is_topic = kind in TOPIC_KINDS
     is_prefix = is_topic and phrase.endswith("*")
-    is_plain = cased is None and kind is not Kind.OFFICE and not is_prefix
-    return Pattern(kind, target, phrase, cased, weight, office, title, is_topic, is_prefix, is_plain)
+    capital_word = _first_capitalised_word(phrase) if kind in PROPER_NOUN_KINDS and cased is None else None
+    is_plain = cased is None and capital_word is None and kind is not Kind.OFFICE and not is_prefix
+    return Pattern(kind, target, phrase, cased, weight, office, title, is_topic, is_prefix, capital_word, is_plain)
+
+
+def _first_capitalised_word(phrase: str) -> int | None:
+    """Position of the first word starting with a Latin capital ("the Kremlin" → 1); None for other scripts."""
+    for position, word in enumerate(phrase.split()):
+        if word[:1].isupper() and word[:1].isascii():
+            return position
+    return None
 
 
 class Candidate(NamedTuple):
@@ -118,6 +133,7 @@ class Document:
         self.day: date = (article.published or article.fetched).date()
         self._headline_case: dict[int, bool] = {}
         self._has_lowercase: dict[int, bool] = {}
+        self._has_uppercase: dict[int, bool] = {}
 
     def mention(self, field: int, start: int, end: int) -> Mention:
         """Evidence at ``[start, end)`` of a field."""
@@ -146,6 +162,12 @@ class Document:
         if field not in self._has_lowercase:
             self._has_lowercase[field] = has_lowercase(self.texts[field])
         return self._has_lowercase[field]
+
+    def has_uppercase(self, field: int) -> bool:
+        """False for a field in small letters only, where proper nouns cannot be told by their capitals."""
+        if field not in self._has_uppercase:
+            self._has_uppercase[field] = any(c.isupper() for c in self.texts[field])
+        return self._has_uppercase[field]
 
     def is_headline_case(self, field: int) -> bool:
         """Most words capitalised ("Trump To Meet Kim In Hanoi"): capitals say nothing about names here."""
@@ -234,14 +256,18 @@ class Matcher:
 
     @staticmethod
     def _passes(document: Document, field: int, start: int, end: int, pattern: Pattern) -> bool:
-        """The context-free checks: the case of case-sensitive forms, the date of an office."""
+        """The context-free checks: the case of case-sensitive forms and proper nouns, the date of an office."""
+        text = document.texts[field]
+        # After a title only the name is case-checked ("president Xi" is fine, "President XI" is not).
+        written = text[max(start, end - len(pattern.phrase)) : end] if pattern.title else text[start:end]
         if pattern.cased is not None:
-            text = document.texts[field]
-            # After a title only the name is case-checked ("president Xi" is fine, "President XI" is not).
-            written = text[max(start, end - len(pattern.phrase)) : end] if pattern.title else text[start:end]
             if written not in pattern.cased and fold_keeping_case(written).strip() not in pattern.cased:
                 return False
             if not document.has_lowercase(field) or _apostrophe_joins_word(text, end):
+                return False
+        if pattern.capital_word is not None and document.has_uppercase(field):
+            words = written.split()
+            if pattern.capital_word < len(words) and words[pattern.capital_word][:1].islower():
                 return False
         return pattern.office is None or pattern.office.is_held_on(document.day)
 
@@ -316,6 +342,9 @@ def _patterns(registries: Registries, vocabulary: Mapping[Kind, Iterable[str]]) 
             actor.short,
             actor.titles,
         )
+        for phrase in actor.not_names:
+            for key in alias_variants(phrase):
+                yield key, _pattern(Kind.NOT_NAME, actor.id, phrase)
         for word, kind in [(d, Kind.DEMONYM) for d in actor.demonyms] + [(m, Kind.METONYM) for m in actor.metonyms]:
             cased = _cased([word]) if is_all_caps(word) else None
             for key in alias_variants(word):

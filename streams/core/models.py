@@ -97,7 +97,10 @@ class Article(VersionedModel):
 
 
 class Mention(WireModel):
-    """Evidence: ``text == article.<field>[start:end]``."""
+    """Evidence: ``text == article.<field>[start:end]``.
+
+    For ``field == "credits"`` the offsets address ``"\n".join(article.credits)``.
+    """
 
     field: TextField
     start: Annotated[int, Field(ge=0)]

@@ -86,6 +86,8 @@ class Actor:
     metonyms: tuple[str, ...] = ()
     state_media: str | None = None
     members: tuple[str, ...] = ()
+    not_names: tuple[str, ...] = ()
+    """Longer names containing this actor's names that mean something else ("New Mexico" for Mexico)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,7 @@ class _ActorShape(_Shape):
     metonyms: list[Text] = []
     state_media: OutletId | None = None
     members: list[ActorId] = []
+    not_names: list[Text] = []
 
 
 class _ActorsFile(_Header):
@@ -494,6 +497,7 @@ def _actor(shape: _ActorShape) -> Actor:
         metonyms=tuple(shape.metonyms),
         state_media=shape.state_media,
         members=tuple(shape.members),
+        not_names=tuple(shape.not_names),
     )
 
 
@@ -595,7 +599,7 @@ def _check_actor(
     for position, office in enumerate(actor.roles):
         if office.start and office.end and office.end < office.start:
             problems.append(file.problem([*base, "roles", position, "end"], "ends before it starts"))
-    for key in ("aliases", "short", "titles", "demonyms", "metonyms"):
+    for key in ("aliases", "short", "titles", "demonyms", "metonyms", "not_names"):
         for position, name in enumerate(getattr(actor, key)):
             if not fold(name).strip():
                 problems.append(file.problem([*base, key, position], f"{name!r} has no letters or digits"))

@@ -26,10 +26,11 @@ ACTOR_FILES = {
 }
 TOP_LEVEL_KEYS = {"schema", "version", "as_of", "actors"}
 REQUIRED_KEYS = {"id", "name", "type", "country", "aliases"}
+OPTIONAL_FOR_ALL = {"not_names"}
 KEYS_BY_TYPE = {
-    "country": REQUIRED_KEYS | {"short", "demonyms", "metonyms", "state_media"},
-    "organization": REQUIRED_KEYS | {"short", "members"},
-    "person": REQUIRED_KEYS | {"short", "titles", "roles"},
+    "country": REQUIRED_KEYS | OPTIONAL_FOR_ALL | {"short", "demonyms", "metonyms", "state_media"},
+    "organization": REQUIRED_KEYS | OPTIONAL_FOR_ALL | {"short", "members"},
+    "person": REQUIRED_KEYS | OPTIONAL_FOR_ALL | {"short", "titles", "roles"},
 }
 ROLE_KEYS = {"office", "descriptors", "start", "end"}
 ID_PATTERN = re.compile(r"^(Q[1-9][0-9]*|ww:(person|organization|country):[a-z0-9]+(-[a-z0-9]+)*)$")
@@ -134,7 +135,7 @@ def test_actor_keys_types_and_ids(documents: dict[str, dict[str, Any]]) -> None:
             problems.append(f"{label}: slug type does not match {expected_type!r}")
         if not isinstance(actor.get("name"), str) or not actor["name"].strip():
             problems.append(f"{label}: empty name")
-        for key in ("aliases", "short", "titles", "demonyms", "metonyms", "members"):
+        for key in ("aliases", "short", "titles", "demonyms", "metonyms", "members", "not_names"):
             values = actor.get(key, [])
             if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() == v and v for v in values):
                 problems.append(f"{label}: {key} must be a list of trimmed, non-empty strings")
