@@ -259,15 +259,20 @@ class Matcher:
         """The context-free checks: the case of case-sensitive forms and proper nouns, the date of an office."""
         text = document.texts[field]
         # After a title only the name is case-checked ("president Xi" is fine, "President XI" is not).
-        written = text[max(start, end - len(pattern.phrase)) : end] if pattern.title else text[start:end]
+        name_start = max(start, end - len(pattern.phrase)) if pattern.title else start
         if pattern.cased is not None:
+            written = text[name_start:end]
             if written not in pattern.cased and fold_keeping_case(written).strip() not in pattern.cased:
                 return False
             if not document.has_lowercase(field) or _apostrophe_joins_word(text, end):
                 return False
-        if pattern.capital_word is not None and document.has_uppercase(field):
-            words = written.split()
-            if pattern.capital_word < len(words) and words[pattern.capital_word][:1].islower():
+        if pattern.capital_word is not None:
+            if pattern.capital_word == 0:
+                initial = text[name_start]
+            else:
+                words = text[name_start:end].split()
+                initial = words[pattern.capital_word][:1] if pattern.capital_word < len(words) else "A"
+            if initial.islower() and document.has_uppercase(field):
                 return False
         return pattern.office is None or pattern.office.is_held_on(document.day)
 
