@@ -224,6 +224,9 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         web_bind=settings.web_bind,
         web_host=settings.web_host,
         datadir=str(datadir),
+        # Articles are a few KB: with the 1 MiB default a fetch brings ~250 per partition and the worker waits on
+        # fetches; 8 MiB lets one fetch fill the stream buffer (≈1.2k → 2.1k records/s in a bare Faust relay).
+        consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
     metrics.know_registries(load_registries())

@@ -20,6 +20,11 @@ OTHER_PEOPLE = ("Antonio Guterres", "Emmanuel Macron", "Olaf Scholz", "Narendra 
 PLACES = ("Pyongyang", "Moscow", "Beijing", "Geneva", "Vienna", "Astana", "Seoul", "Tokyo", "Brussels", "Hanoi")
 OUTLETS = tuple(f"Outlet {name}" for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"))
 _SYLLABLES = ("ka", "ro", "ven", "tas", "mi", "dor", "lu", "zen", "pa", "gor", "shi", "an", "bel", "ku", "tri", "ox")
+_COMMON_WORDS = (
+    "the of and to in a that is was for on with as by it at from his her their said would have has been were "
+    "which after but not be are this also they had more than its about over into who new two first last other "
+    "some when there will while people year since during under then them those could through between"
+).split()
 _VOCABULARY = (
     "officials talks agreement ministry statement security council trade energy pipeline sanctions delegation "
     "summit cooperation military exercise border negotiations economy investment reactor missile launch treaty "
@@ -37,7 +42,7 @@ class CorpusSpec:
     syndication: int = 3
     """Copies of each syndicated pair story (same title and lead, different outlets)."""
     syndicated_share: float = 0.3
-    body_words: int = 400
+    body_words: int = 520
     seed: int = 20261127
     spacing_s: float = 1.0
     """Fetch-time gap between consecutive articles (story windows and cooldowns use fetch time)."""
@@ -91,9 +96,10 @@ def _coined_word(rng: random.Random) -> str:
 
 
 def _filler(rng: random.Random, count: int) -> str:
+    """Body text with news words among the small words that make up most of real prose (about one in four)."""
     sentences, sentence = [], []
     for _ in range(count):
-        sentence.append(rng.choice(_VOCABULARY))
+        sentence.append(rng.choice(_VOCABULARY) if rng.random() < 0.25 else rng.choice(_COMMON_WORDS))
         if len(sentence) >= rng.randint(12, 22):
             sentences.append(" ".join(sentence).capitalize() + ".")
             sentence = []

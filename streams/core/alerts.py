@@ -41,7 +41,9 @@ from streams.core.stories import SimilarityThresholds, SketchSets, StorySignatur
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 600
 MAX_MEMBERS = 64
-MAX_OPEN_STORIES = 256
+MAX_OPEN_STORIES = 64
+"""Open stories kept per watch (the oldest closes first): a pair rarely has more distinct stories within a cooldown,
+and each new candidate is compared with every open story."""
 HOURLY_WINDOWS_KEPT = 7 * 24
 _SCOPED_FIELDS = ("title", "summary", "content")
 
