@@ -45,6 +45,16 @@ def resolve_entity(query: str) -> tuple[str, str]:
     raise WatchError(f"ambiguous entity {query!r}: use one of the ids: {choices}")
 
 
+def check_topics(topics: Sequence[str]) -> None:
+    """Topic filters must name registry topics: a typo would otherwise silence a watch forever."""
+    from streams.core.registry import load_registries
+
+    known = sorted(rule.id for rule in load_registries().topics)
+    unknown = [topic for topic in topics if topic not in known]
+    if unknown:
+        raise WatchError(f"unknown topic(s) {', '.join(map(repr, unknown))}; known topics: {', '.join(known)}")
+
+
 def watch_id_for(desk: str, entities: Sequence[str], scope: str, topics: Sequence[str], state_only: bool) -> str:
     """The same desk asking for the same thing gets the same id: adding it again updates it."""
     basis = "\x00".join([desk, *sorted(entities), scope, *sorted(topics), str(state_only)])
@@ -63,6 +73,7 @@ def build_watch(
     if len(entity_queries) != 2:
         raise WatchError(f"a watch needs exactly two entities, got {len(entity_queries)}")
     ids = [resolve_entity(query)[0] for query in entity_queries]
+    check_topics(topics)
     try:
         return Watch.from_wire(
             {
