@@ -72,7 +72,9 @@ def run_pipeline_bench(
             _wait_healthy(port)
             tagged_rate, end_rate, alerts = _throughput(bench, count)
             say(f"latency: {rate:g} articles/s for {latency_s:g} s")
-            latencies, achieved = _latency_phase(bench, rate, latency_s, start_offsets=_end_offsets(bench))
+            latencies, achieved = _latency_phase(
+                bench, rate, latency_s, start_offsets=_end_offsets(bench, bench.topics.alerts)
+            )
     finally:
         _delete_prefix(bench)
     ordered = sorted(latencies) or [float("nan")]
@@ -181,8 +183,12 @@ def _read_all(settings: Settings, topic: str, expected: int | None, quiet_s: flo
 
 
 def _throughput(settings: Settings, count: int) -> tuple[float, float, int]:
-    tagged = _read_all(settings, settings.topics.articles_tagged, count, quiet_s=120)
-    alerts = _read_all(settings, settings.topics.alerts, None, quiet_s=5)
+    """Wait (watching end offsets only: reading records meanwhile would steal the worker's CPU), then read the
+    broker's record timestamps: first tagged article → last tagged article, and → last alert."""
+    _wait_for_end_offsets(settings, settings.topics.articles_tagged, lambda total: total >= count, timeout_s=600)
+    _wait_for_end_offsets(settings, settings.topics.alerts, None, timeout_s=120)
+    tagged = _read_all(settings, settings.topics.articles_tagged, count, quiet_s=10)
+    alerts = _read_all(settings, settings.topics.alerts, None, quiet_s=3)
     stamps = [ts for ts, _ in tagged]
     first, last_tagged = min(stamps), max(stamps)
     last_output = max([last_tagged, *(ts for ts, _ in alerts)])
@@ -193,9 +199,26 @@ def _throughput(settings: Settings, count: int) -> tuple[float, float, int]:
     )
 
 
-def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:
+def _wait_for_end_offsets(
+    settings: Settings, topic: str, done: Callable[[int], bool] | None, timeout_s: float, quiet_s: float = 3.0
+) -> None:
+    """Until ``done(total records)`` holds, or (``done`` None) until the total stopped growing for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last_total, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        total = sum(_end_offsets(settings, topic).values())
+        if done is not None and done(total):
+            return
+        if total != last_total:
+            last_total, last_change = total, time.monotonic()
+        elif done is None and time.monotonic() - last_change >= quiet_s:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{topic} did not reach the expected size within {timeout_s:.0f} s")
+
+
+def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
-    topic = settings.topics.alerts
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
     offsets: dict[TopicPartition, int] = consumer.end_offsets(partitions)
     consumer.close()
