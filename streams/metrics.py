@@ -23,7 +23,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from streams.core.models import Alert, TaggedArticle, Watch
+    from streams.core.models import Alert, Outlet, TaggedArticle, Watch
     from streams.core.registry import Registries
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 STAGES = ("tag", "decide", "webhook")
 """Every ``run_stage`` name (the desk API's webhook agent included): their series exist at 0 from the start."""
 DEADLETTER_REASONS = ("invalid_message", "processing_error")
-STATE_CATEGORIES = ("state_controlled", "state_affiliated")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 
 
@@ -52,6 +51,8 @@ def add_process_collectors(registry: CollectorRegistry) -> None:
 
 class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry, version: str) -> None:
+        self._state_outlets: frozenset[str] = frozenset()
+        """Ids of the outlets the registry flags as state media (``know_registries``)."""
         self.registry = registry
         add_process_collectors(registry)
         self.build = Info("wirewatch_worker_build", "Build of the running worker.", registry=registry)
@@ -163,8 +164,9 @@ class WorkerMetrics:
         """Create the topic and state-outlet series at 0, so desk panels show 0 rather than "no data"."""
         for topic in registries.topics:
             self.topic_articles.labels(topic.id)
+        self._state_outlets = frozenset(outlet.id for outlet in registries.outlets if outlet.state)
         for outlet in registries.outlets:
-            if outlet.category in STATE_CATEGORIES:
+            if outlet.state:
                 self.state_sourced.labels(outlet.country or "unknown", outlet.category)
 
     def observe_watches(self, watches: Mapping[str, Watch]) -> None:
@@ -195,15 +197,13 @@ class WorkerMetrics:
         self.topics_per_article.observe(len(tagged.topics))
         for topic in tagged.topics:
             self.topic_articles.labels(topic.id).inc()
-        state_outlets = {
-            (outlet.country or "unknown", outlet.category)
-            for outlet in (*tagged.state_media.cited, tagged.state_media.publisher)
-            if outlet is not None
-            and outlet.category in STATE_CATEGORIES
-            and getattr(outlet, "role", "publisher") != "photo_credit"
-        }
         if tagged.state_media.state_sourced:
-            for country, category in state_outlets:
+            # the registry's own flag decides what is state media; a photo credit alone is not sourcing
+            sources: list[Outlet] = [c for c in tagged.state_media.cited if c.role != "photo_credit"]
+            sources += [tagged.state_media.publisher] if tagged.state_media.publisher else []
+            for country, category in {
+                (o.country or "unknown", o.category) for o in sources if o.id in self._state_outlets
+            }:
                 self.state_sourced.labels(country, category).inc()
 
     def observe_alert(self, alert: Alert) -> None:
