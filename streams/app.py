@@ -42,6 +42,7 @@ from streams.core.alerts import (
 )
 from streams.core.models import Article, DeadLetter, TaggedArticle, WireError
 from streams.core.registry import load_registries
+from streams.faust_offsets import guard_offsets
 from streams.metrics import LAG_INTERVAL_S, ConsumerLagProbe, WorkerMetrics
 from streams.settings import Settings
 from streams.watchbook import WatchBook
@@ -227,7 +228,11 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         # Articles are a few KB: with the 1 MiB default a fetch brings ~250 per partition and the worker waits on
         # fetches; 8 MiB lets one fetch fill the stream buffer (≈1.2k → 2.1k records/s in a bare Faust relay).
         consumer_max_fetch_size=8 * 1024 * 1024,
+        # A standby replica that becomes active can wait forever for its changelog (seen in the reliability scale
+        # test); without standbys a new owner reads the compacted changelog from the start (decision 0602).
+        table_standby_replicas=0,
     )
+    guard_offsets(app)
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
     metrics.know_registries(load_registries())
     pipeline = Pipeline(app, settings, metrics, tag)
