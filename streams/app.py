@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from streams import __version__
 from streams.api import install_desk_api
+from streams.compacted import OnInvalid
 from streams.core.alerts import (
     HOURLY_WINDOWS_KEPT,
     OpenStory,
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 
 Tag = Callable[[Article], TaggedArticle]
 SEEN_TTL_S = 3 * 86400
+DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024
+DEAD_LETTER_KEY_BYTES = 1024
+"""A dead letter keeps at most this much of the record's value and key, so it fits in a Kafka record (1 MiB) even
+when the record it describes nearly filled one: a dead letter too large to send would crash the stage."""
 
 
 def default_tagger() -> Tag:
@@ -81,7 +86,7 @@ class Pipeline:
         self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
         self._books: dict[str, StoryBook] = {}
         self.watchbook = WatchBook(
-            settings.kafka_bootstrap, names.watches, self._invalid_watch, metrics.observe_watches
+            settings.kafka_bootstrap, names.watches, self.invalid_record("watches"), metrics.observe_watches
         )
 
     # ------------------------------------------------------------------ stages
@@ -179,12 +184,17 @@ class Pipeline:
         event: EventT[bytes] | None = None,
     ) -> None:
         self.metrics.deadletters.labels(stage, reason).inc()
+        error = error[:2000]
+        if value is not None and len(value) > DEAD_LETTER_PAYLOAD_BYTES:
+            error += f" [payload cut to the first {DEAD_LETTER_PAYLOAD_BYTES} of {len(value)} bytes]"
+            value = value[:DEAD_LETTER_PAYLOAD_BYTES]
+        key = key[:DEAD_LETTER_KEY_BYTES] if key is not None else None
         payload, encoding = _payload_text(value)
         message = event.message if event is not None else None
         letter = DeadLetter(
             stage=stage,
             reason=reason,
-            error=error[:2000],
+            error=error,
             topic=message.topic if message else None,
             partition=message.partition if message else None,
             offset=message.offset if message else None,
@@ -196,8 +206,13 @@ class Pipeline:
         log.warning("dead letter %s/%s key=%r: %s", stage, reason, letter.key, error)
         await self.deadletter.send(key=key, value=letter.to_json())
 
-    def _invalid_watch(self, key: bytes | None, value: bytes | None, error: str) -> None:
-        self.app.loop.create_task(self.dead_letter("watches", "invalid_message", error, key, value))
+    def invalid_record(self, stage: str) -> OnInvalid:
+        """Dead-letters what a compacted-topic view (watches, desks, webhooks) could not read."""
+
+        def dead_letter(key: bytes | None, value: bytes | None, error: str) -> None:
+            self.app.loop.create_task(self.dead_letter(stage, "invalid_message", error, key, value))
+
+        return dead_letter
 
     def forget_old_articles(self, now: float) -> int:
         cutoff = now - SEEN_TTL_S

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 def install_desk_api(app: faust.App, settings: Settings, pipeline: Pipeline) -> DeskApi:
     metrics = ApiMetrics(pipeline.metrics.registry)
-    desks, webhooks = desk_view(settings), webhook_view(settings)
+    desks = desk_view(settings, pipeline.invalid_record("desks"))
+    webhooks = webhook_view(settings, pipeline.invalid_record("webhooks"))
     store = AlertStore(settings.home / "api" / f"{settings.app_id}-{settings.web_port}" / "alerts.sqlite3")
 
     def ingested(added: int, invalid: int) -> None:

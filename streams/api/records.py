@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from streams.compacted import CompactedView, publish
+from streams.compacted import CompactedView, OnInvalid, publish
 from streams.core.models import VersionedModel, WireModel
 from streams.settings import Settings
 
@@ -59,12 +59,13 @@ class WebhookRecord(VersionedModel):
         return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]
 
 
-def desk_view(settings: Settings) -> CompactedView[DeskRecord]:
-    return CompactedView(settings.kafka_bootstrap, settings.topics.desks, DeskRecord, lambda d: d.name)
+def desk_view(settings: Settings, on_invalid: OnInvalid | None = None) -> CompactedView[DeskRecord]:
+    return CompactedView(settings.kafka_bootstrap, settings.topics.desks, DeskRecord, lambda d: d.name, on_invalid)
 
 
-def webhook_view(settings: Settings) -> CompactedView[WebhookRecord]:
-    return CompactedView(settings.kafka_bootstrap, settings.topics.webhooks, WebhookRecord, lambda w: w.webhook_id)
+def webhook_view(settings: Settings, on_invalid: OnInvalid | None = None) -> CompactedView[WebhookRecord]:
+    topic = settings.topics.webhooks
+    return CompactedView(settings.kafka_bootstrap, topic, WebhookRecord, lambda w: w.webhook_id, on_invalid)
 
 
 def read_desks(settings: Settings, timeout_s: float = 30.0) -> dict[str, DeskRecord]:
