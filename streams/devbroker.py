@@ -56,6 +56,8 @@ class DevBroker:
         self.log_file = self.node_dir / "server.log"
         self.stdout_file = self.node_dir / "stdout.log"
         self.pid_file = self.node_dir / "broker.pid"
+        self._process: subprocess.Popen[bytes] | None = None
+        """The broker this object started, reaped when it stops (a dropped Popen of a live process warns)."""
 
     @property
     def bootstrap(self) -> str:
@@ -123,6 +125,7 @@ class DevBroker:
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
         self.pid_file.write_text(str(process.pid))
+        self._process = process
         self._wait_ready(process.pid, timeout_s, process)
         return f"ready at {self.bootstrap} (pid {process.pid})"
 
@@ -241,6 +244,7 @@ class DevBroker:
             while _alive(pid):
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
+        self._reap()
         return f"{how} (pid {pid})"
 
     def kill(self) -> None:
@@ -250,6 +254,12 @@ class DevBroker:
             os.kill(pid, signal.SIGKILL)
             while _alive(pid):
                 time.sleep(0.05)
+            self._reap()
+
+    def _reap(self) -> None:
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
 
 
 def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
