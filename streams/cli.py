@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streams.tagging_cli",
     "streams.desks_cli",
     "streams.dashboards_cli",
+    "streams.reliability.cli",
 )
 
 

@@ -5,7 +5,6 @@ Real processes and the real broker; a plain kafka-python consumer reads the aler
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +14,9 @@ from string import Template
 
 import pytest
 
-from streams.core.alerts import PairCandidate, WatchIndex, match_watches, oracle_alert_ids
 from streams.core.models import Alert, Article, DeadLetter, Source, Watch
 from streams.demo import DEMO_DIR, FeedServer, render_feeds
+from streams.reliability.oracle import check_alerts, default_tag, expected_alert_ids, pair_watches
 from streams.settings import Settings
 from streams.synthetic import CorpusSpec, synthetic_corpus
 from streams.topics import ensure_topics
@@ -194,8 +193,6 @@ def test_a_watch_added_while_the_worker_runs_applies_to_the_next_article(pipelin
 def test_two_workers_share_partitions_and_fire_each_alert_once(
     kafka_bootstrap: str, tmp_path: Path, children: list[Child]
 ) -> None:
-    from streams.core.registry import load_registries
-    from streams.core.tagger import Tagger
     from streams.settings import load_settings
     from tests.support.kafka import unique_name
 
@@ -203,22 +200,11 @@ def test_two_workers_share_partitions_and_fire_each_alert_once(
         kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name("two"), topic_partitions=4, home=tmp_path / "home"
     )
     ensure_topics(settings)
-    watches = [
-        build_watch("w", ["Kim Jong Un", "Vladimir Putin"], scope="sentence"),
-        build_watch("w", ["Vladimir Putin", "Xi Jinping"], scope="sentence"),
-        build_watch("w", ["Xi Jinping", "Kim Jong Un"], scope="sentence"),
-    ]
+    watches = pair_watches("w")
     for watch in watches:
         publish(settings, watch.watch_id, watch)
     articles = list(synthetic_corpus(CorpusSpec(count=400, pair_share=0.3), datetime.now(UTC)))
-    # the oracle: the pure core alone, each watch's candidates in corpus order
-    tag = Tagger(load_registries()).tag
-    index = WatchIndex.build(watches)
-    candidates: dict[str, list[PairCandidate]] = {}
-    for article in articles:
-        for candidate in match_watches(tag(article), index):
-            candidates.setdefault(candidate.watch.watch_id, []).append(candidate)
-    expected = oracle_alert_ids(candidates)
+    expected = expected_alert_ids(articles, watches, default_tag())  # the pure core alone, in corpus order
     assert len(expected) > 20
 
     for name in ("worker-a", "worker-b"):
@@ -229,9 +215,9 @@ def test_two_workers_share_partitions_and_fire_each_alert_once(
 
     records = consume(settings.kafka_bootstrap, settings.topics.alerts, expected=len(expected), timeout_s=180)
     records += consume_quiet(settings.kafka_bootstrap, settings.topics.alerts, quiet_s=5)[len(records) :]
-    ids = [json.loads(r.value)["alert_id"] for r in records]
-    assert set(ids) == expected
-    assert len(ids) == len(set(ids)), "an alert fired twice"
+    check = check_alerts(expected, _alerts(records))
+    assert (check.missing, check.unexpected) == ((), ())
+    assert check.raw_duplicates == 0, "an alert fired twice"
     for worker in children:
         log = worker.log()
         assert "Traceback" not in log, log[-4000:]
