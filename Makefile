@@ -36,14 +36,21 @@ lint: install
 	$(WIREWATCH) schemas --check
 	$(WIREWATCH) dashboards --check
 
-# The whole suite, integration tests included, against the real dev broker. A broker that already
-# answers is reused; one this target started is stopped again, whatever the outcome.
-test: lint system-deps
-	@started=0; \
+# Runs $(1) against the real dev broker: a broker that already answers is reused; one this recipe started is
+# stopped again, whatever the outcome.
+with_broker = started=0; \
 	if ! $(WIREWATCH) kafka status >/dev/null 2>&1; then $(WIREWATCH) kafka start; started=1; fi; \
-	rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	rc=0; $(1) || rc=$$?; \
 	if [ $$started = 1 ]; then $(WIREWATCH) kafka stop; fi; \
 	exit $$rc
+
+# The whole suite, integration tests and the short reliability scenarios included.
+test: lint system-deps
+	@$(call with_broker,$(PY) -m pytest $(PYTEST_ARGS))
+
+# The full reliability scenarios, one after the other (about 30 minutes; figures in docs/reliability.md).
+reliability: install
+	@$(call with_broker,$(WIREWATCH) bench reliability)
 
 demo: install
 	$(WIREWATCH) demo
