@@ -50,11 +50,13 @@ class KafkaArticleSink:
 
     def send(self, entry: FeedEntry) -> None:
         article = entry.article
-        self._pending.append(
-            self._producer.send(
+        try:
+            future = self._producer.send(
                 self.topic, key=article.id.encode(), value=article.to_json(), headers=article_headers(entry)
             )
-        )
+        except KafkaError as err:  # no metadata within max_block_ms: the broker has been away for a while
+            raise BrokerUnavailable(f"Kafka did not take the article: {err}") from err
+        self._pending.append(future)
 
     def flush(self) -> None:
         try:

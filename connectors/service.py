@@ -35,8 +35,11 @@ from connectors.fetcher import Fetcher, FetchResult
 from connectors.metrics import ConnectorMetrics
 from connectors.producer import ArticleSink
 from connectors.state import StateStore
+from streams.errors import BrokerUnavailable
 
 log = logging.getLogger("wirewatch.connector")
+BROKER_RETRY_S = 5.0
+"""Pause before a cycle that failed because Kafka did not take its articles is run again."""
 Clock = Callable[[], datetime]
 
 
@@ -125,7 +128,16 @@ class Connector:
             for batch in batches:
                 if stop.is_set():
                     break
-                report = await self.run_cycle(batch, stop)
+                try:
+                    report = await self.run_cycle(batch, stop)
+                except BrokerUnavailable as err:
+                    if once:
+                        raise
+                    # Nothing of the cycle was committed: the same feeds are due again and re-send their articles.
+                    progress(f"cycle not committed, retrying in {BROKER_RETRY_S:.0f} s: {err}")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=BROKER_RETRY_S)
+                    break
                 cycles += 1
                 progress(report.line(cycles))
             if once:
