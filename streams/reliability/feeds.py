@@ -46,7 +46,7 @@ def render_rss(name: str, items: list[Article]) -> bytes:
 class SyntheticFeeds:
     """``feeds`` RSS feeds on 127.0.0.1 filled from ``articles`` at ``rate`` per second once ``start`` is called."""
 
-    def __init__(self, articles: Iterator[Article], feeds: int, rate: float, window: int, delay_s: float = 0.0):
+    def __init__(self, articles: Iterator[Article], feeds: int, rate: float, window: int, delay_s: float = 0.0) -> None:
         self.rate = rate
         self.delay_s = delay_s
         self.names = [f"synthetic-{n}" for n in range(feeds)]
