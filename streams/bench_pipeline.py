@@ -10,25 +10,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.figures import percentile
+from streams.processes import free_port, running_worker, wait_healthy
 from streams.settings import Settings
 from streams.synthetic import PAIR_PEOPLE, CorpusSpec, synthetic_corpus
-from streams.topics import TopicSpec, admin_client, ensure_topics, topic_specs
+from streams.topics import TopicSpec, delete_prefix_topics, ensure_topics, topic_specs
 
 
 @dataclass(frozen=True)
@@ -48,13 +44,10 @@ class PipelineFigures:
 def run_pipeline_bench(
     settings: Settings, count: int, rate: float, latency_s: float, workdir: Path, say: Callable[[str], None]
 ) -> PipelineFigures:
-    import socket
 
     from streams.watches import build_watch, publish
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     bench = settings.model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:8]}", "web_port": port})
     baseline_topic = f"{bench.topic_prefix}.baseline"
     ensure_topics(bench, [*topic_specs(bench), TopicSpec(baseline_topic, bench.topic_partitions)])
@@ -68,16 +61,15 @@ def run_pipeline_bench(
         say("ceiling: bare aiokafka consume→produce of the same records")
         ceiling = asyncio.run(_copy_rate(bench, baseline_topic, count))
         say(f"starting one worker (web port {port})")
-        with _worker(bench, workdir / "bench-worker.log") as _:
-            _wait_healthy(port)
+        with running_worker(bench, workdir / "bench-worker.log") as worker:
+            wait_healthy(port, worker)
             tagged_rate, end_rate, alerts = _throughput(bench, count)
             say(f"latency: {rate:g} articles/s for {latency_s:g} s")
             latencies, achieved = _latency_phase(
                 bench, rate, latency_s, start_offsets=_end_offsets(bench, bench.topics.alerts)
             )
     finally:
-        _delete_prefix(bench)
-    ordered = sorted(latencies) or [float("nan")]
+        delete_prefix_topics(bench)
     return PipelineFigures(
         articles=count,
         ceiling_rate=ceiling,
@@ -86,14 +78,10 @@ def run_pipeline_bench(
         alerts=alerts,
         latency_rate=achieved,
         latency_alerts=len(latencies),
-        p50=statistics.median(ordered),
-        p95=_percentile(ordered, 0.95),
-        p99=_percentile(ordered, 0.99),
+        p50=percentile(latencies, 0.50),
+        p95=percentile(latencies, 0.95),
+        p99=percentile(latencies, 0.99),
     )
-
-
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def _produce_all(settings: Settings, records: list[tuple[bytes, bytes]]) -> None:
@@ -136,34 +124,6 @@ async def _copy_rate(settings: Settings, target: str, count: int) -> float:
     finally:
         await producer.stop()
         await consumer.stop()
-
-
-@contextlib.contextmanager
-def _worker(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = dict(os.environ, WIREWATCH_TOPIC_PREFIX=settings.topic_prefix, WIREWATCH_WEB_PORT=str(settings.web_port))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
-            stdout=output, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-        try:
-            yield process
-        finally:
-            process.terminate()
-            process.wait(60)
-
-
-def _wait_healthy(port: int, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError("bench worker did not become healthy")
 
 
 def _read_all(settings: Settings, topic: str, expected: int | None, quiet_s: float) -> list[tuple[int, bytes]]:
@@ -253,16 +213,6 @@ def _latency_phase(
             quiet_since = time.monotonic()
     consumer.close()
     return latencies, achieved
-
-
-def _delete_prefix(settings: Settings) -> None:
-    admin = admin_client(settings)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith((f"{settings.topic_prefix}.", f"{settings.app_id}-"))]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
 
 
 def format_figures(figures: PipelineFigures) -> str:

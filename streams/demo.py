@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ import yaml
 from streams.core.models import Alert
 from streams.devbroker import DevBroker
 from streams.errors import WirewatchError
+from streams.processes import WIREWATCH, process_env
 from streams.settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "deploy" / "demo"
@@ -126,23 +126,14 @@ def run_demo(settings: Settings, options: DemoOptions, say: Callable[[str], None
 
 def reset_prefix(settings: Settings, workdir: Path) -> None:
     """Delete this prefix's topics (ours and Faust's) and connector state, then create the topics afresh."""
-    from kafka.errors import KafkaError, UnknownTopicOrPartitionError
+    from kafka.errors import KafkaError
 
-    from streams.topics import admin_client, ensure_topics
+    from streams.topics import delete_prefix_topics, ensure_topics
 
-    admin = admin_client(settings)
     try:
-        mine = [t for t in admin.list_topics() if t.startswith((f"{settings.topic_prefix}.", f"{settings.app_id}-"))]
-        if mine:
-            with contextlib.suppress(UnknownTopicOrPartitionError):
-                admin.delete_topics(mine, timeout_ms=30000)
-            deadline = time.monotonic() + 30
-            while set(mine) & set(admin.list_topics()) and time.monotonic() < deadline:
-                time.sleep(0.5)
+        delete_prefix_topics(settings, wait_s=30)
     except KafkaError as err:
         raise WirewatchError(f"could not reset the demo topics: {err}") from err
-    finally:
-        admin.close()
     for state in workdir.glob("connector-state*"):
         state.unlink()
     for attempt in range(20):  # a deleted topic name can be briefly unavailable for re-creation
@@ -168,14 +159,11 @@ def add_default_watches(settings: Settings) -> list[str]:
 
 @contextlib.contextmanager
 def _children(settings: Settings, workdir: Path, feed_list: Path) -> Iterator[Path]:
-    env = dict(
-        os.environ, WIREWATCH_TOPIC_PREFIX=settings.topic_prefix, WIREWATCH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap
-    )
-    base = [sys.executable, "-m", "streams.cli"]
+    env = process_env(settings)
     commands = {
-        "worker": [*base, "worker"],
+        "worker": [*WIREWATCH, "worker"],
         "connector": [
-            *base, "connect", "--feeds", str(feed_list), "--allow-private-networks",
+            *WIREWATCH, "connect", "--feeds", str(feed_list), "--allow-private-networks",
             "--state", str(workdir / "connector-state.sqlite3"),
         ],
     }  # fmt: skip

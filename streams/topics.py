@@ -75,3 +75,25 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> l
         return created
     finally:
         admin.close()
+
+
+def prefix_topics(settings: Settings, admin: KafkaAdminClient) -> list[str]:
+    """Every topic of this prefix: wirewatch's own and Faust's (changelogs, repartitions) under the app id."""
+    return [t for t in admin.list_topics() if t.startswith((f"{settings.topic_prefix}.", f"{settings.app_id}-"))]
+
+
+def delete_prefix_topics(settings: Settings, wait_s: float = 0.0) -> list[str]:
+    """Delete every topic of this prefix (benchmarks and the demo clean up after themselves)."""
+    import time
+
+    admin = admin_client(settings)
+    try:
+        mine = prefix_topics(settings, admin)
+        if mine:
+            admin.delete_topics(mine, timeout_ms=30000)
+        deadline = time.monotonic() + wait_s
+        while mine and set(mine) & set(admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return mine
+    finally:
+        admin.close()

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +25,10 @@ from kafka import KafkaProducer
 from streams.api.desks import new_desk
 from streams.api.records import publish
 from streams.core.models import Alert
+from streams.figures import percentile
+from streams.processes import running_worker
 from streams.settings import Settings
-from streams.topics import admin_client, ensure_topics
+from streams.topics import delete_prefix_topics, ensure_topics
 
 CLIENTS = 8
 
@@ -51,28 +50,17 @@ def run_desk_bench(
     admin = "bench-" + secrets.token_hex(8)
     desk, token = new_desk("bench", datetime.now(UTC))
     publish(settings, settings.topics.desks, desk.name, desk)
-    env = dict(
-        os.environ,
-        WIREWATCH_TOPIC_PREFIX=settings.topic_prefix,
-        WIREWATCH_WEB_PORT=str(settings.web_port),
-        WIREWATCH_TOPIC_PARTITIONS=str(settings.topic_partitions),
-        WIREWATCH_HOME=str(settings.home),
-        WIREWATCH_ADMIN_TOKEN=admin,
-        WIREWATCH_ALLOW_PRIVATE_NETWORKS="true",
-        WIREWATCH_API_RATE_LIMIT="1000000/second",
-    )
-    with log.open("wb") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warning"],
-            stdout=output, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-        try:
+    extra = {
+        "WIREWATCH_ADMIN_TOKEN": admin,
+        "WIREWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+        "WIREWATCH_API_RATE_LIMIT": "1000000/second",
+    }
+    try:
+        with running_worker(settings, log, **extra):
             say(f"worker started (log: {log})")
             return asyncio.run(_measure(settings, token, admin, alerts, rate, seconds, say))
-        finally:
-            worker.terminate()
-            worker.wait(60)
-            _delete_prefix(settings)
+    finally:
+        delete_prefix_topics(settings)
 
 
 async def _measure(
@@ -195,27 +183,13 @@ async def _rate(session: aiohttp.ClientSession, url: str, headers: dict[str, str
     return done / (time.perf_counter() - started)
 
 
-def _delete_prefix(settings: Settings) -> None:
-    admin = admin_client(settings)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith((f"{settings.topic_prefix}.", f"{settings.app_id}-"))]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
-
-
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else float("nan")
-
-
 def format_figures(figures: DeskFigures) -> str:
     delivered = f"delivered: SSE {len(figures.sse_ms)}, webhook {len(figures.webhook_ms)}"
     rows = [f"alerts {figures.alerts} at {figures.rate:g}/s; {delivered}"]
     for name, values in (("produce -> SSE event", figures.sse_ms), ("produce -> webhook request", figures.webhook_ms)):
         rows.append(
-            f"{name:<28} p50 {_percentile(values, 0.5):7.1f} ms  p95 {_percentile(values, 0.95):7.1f} ms"
-            f"  max {_percentile(values, 1.0):7.1f} ms"
+            f"{name:<28} p50 {percentile(values, 0.5) * 1000:7.1f} ms  p95 {percentile(values, 0.95) * 1000:7.1f} ms"
+            f"  max {max(values, default=float('nan')) * 1000:7.1f} ms"
         )
     rows.append(f"GET /api/v1/alerts?limit=50   {figures.query_rps:8.0f} req/s ({CLIENTS} clients)")
     rows.append(f"GET /health (web ceiling)     {figures.health_rps:8.0f} req/s ({CLIENTS} clients)")

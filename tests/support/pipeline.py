@@ -1,32 +1,19 @@
-"""Start wirewatch workers as real subprocesses and wait until they serve /health."""
+"""Start wirewatch workers as real subprocesses (logs kept for failures) and wait until they serve /health."""
 
 from __future__ import annotations
 
-import json
-import socket
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from streams.processes import free_port, settings_env
+from streams.processes import wait_healthy as wait_worker_healthy
 from streams.settings import Settings
 from tests.support.processes import Child
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_port", "start_worker", "wait_healthy", "worker_env"]
 
 
 def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
-    return {
-        "WIREWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "WIREWATCH_TOPIC_PREFIX": settings.topic_prefix,
-        "WIREWATCH_TOPIC_PARTITIONS": str(settings.topic_partitions),
-        "WIREWATCH_WEB_PORT": str(web_port),
-        "WIREWATCH_HOME": str(settings.home),
-    }
+    return settings_env(settings, WIREWATCH_WEB_PORT=str(web_port))
 
 
 def start_worker(settings: Settings, log_dir: Path, name: str = "worker", **env: str) -> tuple[Child, int]:
@@ -37,14 +24,9 @@ def start_worker(settings: Settings, log_dir: Path, name: str = "worker", **env:
     return child, port
 
 
-def wait_healthy(child: Child, port: int, timeout_s: float = 90.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert child.is_running(), f"worker exited:\n{child.log()[-4000:]}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
-                body: dict[str, object] = json.load(answer)
-                return body
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise AssertionError(f"worker not healthy within {timeout_s} s:\n{child.log()[-4000:]}")
+def wait_healthy(child: Child, port: int, timeout_s: float = 90.0) -> None:
+    """Until the worker's /health says ok; a worker that exits or never gets there fails with its log."""
+    try:
+        wait_worker_healthy(port, child.process, timeout_s)
+    except (RuntimeError, TimeoutError) as err:
+        raise AssertionError(f"{err}:\n{child.log()[-4000:]}") from err
