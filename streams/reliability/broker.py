@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.core.normalize import DEFAULT_PARSE_LIMITS
 from streams.devbroker import KAFKA_VERSION, DevBroker
 from streams.reliability.feeds import SyntheticFeeds
 from streams.reliability.harness import Bench, Outcome, Say, publish_watches, scenario
@@ -32,7 +33,7 @@ class BrokerRestartSpec:
     recovery_s: float = 30.0
     """Running time after each restart, before the next outage or the end of publishing."""
     rate: float = 5.0
-    feeds: int = 2
+    feeds: int = 4
     workers: int = 2
     seed: int = 4
 
@@ -100,8 +101,14 @@ def private_broker(workdir: Path, say: Say) -> Iterator[DevBroker]:
 
 def run_broker_restart(spec: BrokerRestartSpec, bench: Bench) -> BrokerRestartFigures:
     corpus = synthetic_corpus(CorpusSpec(count=1_000_000, body_words=40, seed=spec.seed), datetime.now(UTC))
-    longest_pause = spec.outage_s + 120  # down time plus a slow restart: the feeds must still list those items
-    window = int(spec.rate / spec.feeds * longest_pause)
+    # While Kafka is away the connector polls nothing, for longer than the outage (each attempt waits up to 60 s
+    # for metadata): the feeds must still list what was published meanwhile, within the entries one poll reads.
+    window = int(spec.rate / spec.feeds * (2 * spec.outage_s + 120))
+    if window > DEFAULT_PARSE_LIMITS.max_entries:
+        raise ValueError(
+            f"{spec.rate:g} articles/s over {spec.feeds} feeds would roll items off a feed before the connector "
+            f"can read them again ({window} > {DEFAULT_PARSE_LIMITS.max_entries} entries): add feeds"
+        )
     with (
         private_broker(bench.workdir, bench.say) as broker,
         scenario(broker.bootstrap, "broker", bench.workdir, bench.say) as run,

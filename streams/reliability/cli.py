@@ -118,7 +118,7 @@ def _run(name: str, args: argparse.Namespace, bench: Any) -> bool:
     spec = dataclasses.replace(spec, **overrides)
     try:
         figures = getattr(module, entry.run)(spec, bench)
-    except (TimeoutError, RuntimeError) as err:
+    except (TimeoutError, RuntimeError, ValueError) as err:
         raise WirewatchError(f"{name}: {err}") from err
     print(figures.report(), flush=True)
     return bool(figures.passed)

@@ -45,11 +45,10 @@ class Scenario:
     settings: Settings
     workdir: Path
     say: Say
-    watches: tuple[Watch, ...] = ()
     slots: list[Slot] = field(default_factory=list)
 
-    def worker(self, name: str, **env: str) -> WorkerSlot:
-        slot = WorkerSlot(name, self.settings, self.workdir / "logs", **env)
+    def worker(self, name: str) -> WorkerSlot:
+        slot = WorkerSlot(name, self.settings, self.workdir / "logs")
         self.slots.append(slot)
         return slot
 
@@ -168,7 +167,7 @@ def publish_watches(run: Scenario) -> tuple[Watch, ...]:
     from streams.watches import publish
 
     ensure_topics(run.settings)
-    run.watches = pair_watches()
-    for watch in run.watches:
+    watches = pair_watches()
+    for watch in watches:
         publish(run.settings, watch.watch_id, watch)
-    return run.watches
+    return watches

@@ -103,7 +103,7 @@ class Slot:
     log_dir: Path
     runs: list[Process] = field(default_factory=list)
     stopped: bool = False
-    """Stopped on purpose (SIGTERM by the scenario), as opposed to exited by itself."""
+    """Ended on purpose by the scenario (SIGTERM or ``kill -9``), as opposed to exited by itself."""
 
     @property
     def current(self) -> Process:
@@ -141,12 +141,12 @@ class Slot:
 class WorkerSlot(Slot):
     """``wirewatch worker`` on its own web port (kept across restarts), with fast failover."""
 
-    def __init__(self, name: str, settings: Settings, log_dir: Path, **env: str) -> None:
+    def __init__(self, name: str, settings: Settings, log_dir: Path) -> None:
         self.port = free_port()
         super().__init__(
             name,
             [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
-            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), **FAST_FAILOVER_ENV, **env),
+            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), **FAST_FAILOVER_ENV),
             log_dir,
         )
 
