@@ -124,7 +124,9 @@ def _cooccurrence_evidence(
     def units(actor: ActorTag, level: str) -> dict[tuple[str, int], tuple[int, int]]:
         found: dict[tuple[str, int], tuple[int, int]] = {}
         for field, start, _end in _scoped_mentions(actor):
-            segs = cache.setdefault(field, segment(_field_text(tagged, field)))
+            segs = cache.get(field)
+            if segs is None:  # segmenting is the costly part: once per field and article, whatever the watches
+                segs = cache[field] = segment(_field_text(tagged, field))
             spans = segs.sentences if level == "sentence" else segs.paragraphs
             index = segs.sentence_of(start) if level == "sentence" else segs.paragraph_of(start)
             found.setdefault((field, index), spans[index])

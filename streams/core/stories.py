@@ -75,9 +75,8 @@ def article_signature(article: Article) -> StorySignature:
 
 def sketch_jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     """Jaccard similarity of two sketches (exact while texts are shorter than the sketch, as leads usually are)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared) if shared else 0.0
 
 
 @dataclass(frozen=True)
