@@ -5,6 +5,7 @@ Real processes and the real broker; a plain kafka-python consumer reads the aler
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,11 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 
+import jsonschema
 import pytest
 
 from streams.core.models import Alert, Article, DeadLetter, Source, Watch
 from streams.demo import DEMO_DIR, FeedServer, render_feeds
 from streams.reliability.oracle import check_alerts, default_tag, expected_alert_ids, pair_watches
+from streams.schemas import SCHEMA_DIR
 from streams.settings import Settings
 from streams.synthetic import CorpusSpec, synthetic_corpus
 from streams.topics import ensure_topics
@@ -114,6 +117,20 @@ def test_feeds_to_alerts_fire_for_watched_pairs_in_scope_and_once_per_story(pipe
     assert all(0 <= a.latency_s < 120 for a in alerts)
     letters = consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.deadletter, quiet_s=2)
     assert [DeadLetter.from_wire(r.value).error for r in letters] == []  # every sample article went through
+
+
+def test_what_the_faust_worker_produces_validates_against_the_committed_schemas(pipeline: Running) -> None:
+    """The Faust side of the wire contracts: records the worker wrote, read back with kafka-python, match
+    ``deploy/schemas`` (the kafka-python side is the connector's articles, which the worker has just read)."""
+    topics = pipeline.settings.topics
+    _connect_once(pipeline)
+    for topic, schema_name, minimum in ((topics.articles_tagged, "tagged_article", 10), (topics.alerts, "alert", 3)):
+        validator = jsonschema.Draft202012Validator(json.loads((SCHEMA_DIR / f"{schema_name}.json").read_text()))
+        records = consume_quiet(pipeline.settings.kafka_bootstrap, topic, quiet_s=3)
+        assert len(records) >= minimum, topic
+        for record in records:
+            assert record.value is not None
+            validator.validate(json.loads(record.value))
 
 
 def test_watch_stats_counts_matching_articles_per_hour(pipeline: Running) -> None:
