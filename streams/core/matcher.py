@@ -87,6 +87,8 @@ class Pattern:
     """Index of the first word of ``phrase`` that starts with a capital (proper-noun kinds), checked in the text."""
     is_plain: bool = False
     """Needs no context-free check (no case, office date, title or word end to look at)."""
+    is_checked: bool = False
+    """Has a context-free check (case, capital, office date) for ``Matcher._passes``; a prefix alone has none."""
 
 
 def _pattern(
@@ -102,8 +104,11 @@ def _pattern(
     is_topic = kind in TOPIC_KINDS
     is_prefix = is_topic and phrase.endswith("*")
     capital_word = _first_capitalised_word(phrase) if kind in PROPER_NOUN_KINDS and cased is None else None
-    is_plain = cased is None and capital_word is None and kind is not Kind.OFFICE and not is_prefix
-    return Pattern(kind, target, phrase, cased, weight, office, title, is_topic, is_prefix, capital_word, is_plain)
+    is_checked = cased is not None or capital_word is not None or office is not None
+    is_plain = not is_checked and kind is not Kind.OFFICE and not is_prefix
+    return Pattern(
+        kind, target, phrase, cased, weight, office, title, is_topic, is_prefix, capital_word, is_plain, is_checked
+    )
 
 
 def _first_capitalised_word(phrase: str) -> int | None:
@@ -235,6 +240,7 @@ class Matcher:
         for field, folded in enumerate(document.folded):
             if not folded.folded:
                 continue
+            text = document.texts[field]
             identical = folded.origins is None
             automaton = self._ascii_keys if folded.folded.isascii() else self._every_key
             if not len(automaton):
@@ -249,8 +255,8 @@ class Matcher:
                         append(Candidate(field, original_start, original_stop, pattern))
                     continue
                 for pattern in patterns:
-                    if self._passes(document, field, original_start, original_stop, pattern):
-                        end = _word_end(document.texts[field], original_stop) if pattern.is_prefix else original_stop
+                    if not pattern.is_checked or self._passes(document, field, original_start, original_stop, pattern):
+                        end = _word_end(text, original_stop) if pattern.is_prefix else original_stop
                         append(Candidate(field, original_start, end, pattern))
         return found
 
@@ -277,10 +283,15 @@ class Matcher:
         return pattern.office is None or pattern.office.is_held_on(document.day)
 
 
+_ALPHANUMERIC_RUN = re.compile(r"[^\W_]*")
+"""Letters and digits (``str.isalnum``): ``\\w`` without the underscore."""
+
+
 def _word_end(text: str, end: int) -> int:
-    while end < len(text) and text[end].isalnum():
-        end += 1
-    return end
+    """Where the word that continues at ``end`` ends (a prefix pattern covers the whole word)."""
+    run = _ALPHANUMERIC_RUN.match(text, end)
+    assert run is not None  # the pattern matches the empty string
+    return run.end()
 
 
 def _apostrophe_joins_word(text: str, end: int) -> bool:

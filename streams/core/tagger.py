@@ -315,7 +315,8 @@ def _tag_data(document: Document, spans: Iterable[Span], **actor: str | None) ->
 def _longest_first(candidates: Iterable[Candidate]) -> list[_Group]:
     """Group candidates by span and keep, among overlapping spans, the longest ones; in reading order.
 
-    One sweep finds clusters of overlapping spans (rare in real text); only those are sorted by length.
+    One sweep finds clusters of overlapping spans (mostly a full name and its short form inside it); only those
+    are sorted by length.
     """
     by_span: dict[Span, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
@@ -337,6 +338,10 @@ def _longest_first(candidates: Iterable[Candidate]) -> list[_Group]:
 
 
 def _longest_of(cluster: list[Span]) -> list[Span]:
+    if len(cluster) == 2:  # the usual cluster, a full name and its short form: the longer one, else the first
+        (_, start_a, end_a), (_, start_b, end_b) = cluster
+        length_a, length_b = end_a - start_a, end_b - start_b
+        return [cluster[0] if (length_a, -start_a) >= (length_b, -start_b) else cluster[1]]
     chosen: list[Span] = []
     for span in sorted(cluster, key=lambda s: (s[1] - s[2], s[1])):
         if all(span[2] <= other[1] or other[2] <= span[1] for other in chosen):
