@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import threading
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -29,6 +26,7 @@ from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import FeedEntry, parse_feed
 from connectors.fetcher import Fetcher, FetchLimits
 from connectors.guard import UrlGuard
+from connectors.local_server import LocalServer
 from connectors.metrics import ConnectorMetrics
 from connectors.service import Connector
 from connectors.state import StateStore
@@ -50,17 +48,14 @@ def render_rss(title: str, base_url: str, items: list[tuple[str, str, datetime]]
     ).encode()
 
 
-class _BenchServer:
+class _BenchServer(LocalServer):
     """``/feed/{n}``: ``entries`` items; in ``changing`` mode every request adds a newer item."""
 
     def __init__(self, feeds: int, entries: int) -> None:
         self.entries = entries
         self.changing = False
         self.generations = [0] * feeds
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        super().__init__()
 
     def body(self, feed: int) -> bytes:
         generation = self.generations[feed]
@@ -79,29 +74,10 @@ class _BenchServer:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(body=self.body(feed), content_type="application/rss+xml", headers={"ETag": etag})
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    def application(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/feed/{n}", self._feed)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
-
-    @contextmanager
-    def running(self) -> Iterator[_BenchServer]:
-        self._thread.start()
-        self._ready.wait(10)
-        try:
-            yield self
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        return app
 
 
 @dataclass

@@ -67,18 +67,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_schemas(args: argparse.Namespace) -> int:
+    from streams.generated import write_or_check
     from streams.schemas import stale_schemas, write_schemas
 
-    if args.check:
-        stale = stale_schemas()
-        if stale:
-            print(f"stale schemas (run `wirewatch schemas`): {', '.join(stale)}", file=sys.stderr)
-            return 1
-        print("schemas up to date")
-        return 0
-    for path in write_schemas():
-        print(path)
-    return 0
+    return write_or_check("schemas", args.check, stale_schemas, write_schemas)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -17,14 +16,6 @@ def register(commands: Any, benches: Any) -> None:
 
 def _cmd_dashboards(args: argparse.Namespace) -> int:
     from streams.dashboards import stale_dashboards, write_dashboards
+    from streams.generated import write_or_check
 
-    if args.check:
-        stale = stale_dashboards()
-        if stale:
-            print(f"stale dashboards (run `wirewatch dashboards`): {', '.join(stale)}", file=sys.stderr)
-            return 1
-        print("dashboards up to date")
-        return 0
-    for path in write_dashboards():
-        print(path)
-    return 0
+    return write_or_check("dashboards", args.check, stale_dashboards, write_dashboards)

@@ -47,20 +47,26 @@ def render_feeds(feed_dir: Path, now: datetime) -> dict[str, bytes]:
 
 
 class FeedServer:
-    """A small local feed server (127.0.0.1, a free port) with ETag/304 support, in a background thread."""
+    """A small local feed server (127.0.0.1, a free port) with ETag/304 support, in a background thread.
 
-    def __init__(self, documents: dict[str, bytes]) -> None:
+    ``documents`` (path → RSS bytes) is read on every request, so its owner can publish by replacing entries;
+    ``delay_s`` makes every answer slow (a connector then spends that long inside its cycle).
+    """
+
+    def __init__(self, documents: dict[str, bytes], delay_s: float = 0.0) -> None:
         self.documents = documents
+        self.delay_s = delay_s
         self.requests = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests += 1
-                body = server.documents.get(self.path.lstrip("/").split("?")[0])
+                body = server.documents.get(self.path.split("?")[0].strip("/"))
                 if body is None:
                     self.send_error(404)
                     return
+                time.sleep(server.delay_s)
                 etag = '"' + blake2b(body, digest_size=8).hexdigest() + '"'
                 if self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
@@ -72,13 +78,14 @@ class FeedServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(ConnectionError):  # the client went away (a killed connector)
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: the connector reports its fetches."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="demo-feeds", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="feed-server", daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -8,19 +8,17 @@ a crash lands mid-cycle more often — and counts requests, so a scenario can ti
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from email.utils import format_datetime
-from hashlib import blake2b
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from connectors.core.urls import article_id_for_url, canonical_url
 from streams.core.models import Article
+from streams.demo import FeedServer
 
 
 def connector_article_id(article: Article) -> str:
@@ -48,20 +46,21 @@ class SyntheticFeeds:
 
     def __init__(self, articles: Iterator[Article], feeds: int, rate: float, window: int, delay_s: float = 0.0) -> None:
         self.rate = rate
-        self.delay_s = delay_s
         self.names = [f"synthetic-{n}" for n in range(feeds)]
         self.published: list[Article] = []
-        self.requests = 0
         self._articles = articles
         self._items = {name: deque[Article](maxlen=window) for name in self.names}
         self._documents = {name: render_rss(name, []) for name in self.names}
         self._stop = threading.Event()
         self._publisher = threading.Thread(target=self._publish, name="synthetic-feeds", daemon=True)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server = threading.Thread(target=self._httpd.serve_forever, name="synthetic-feed-server", daemon=True)
+        self._server = FeedServer(self._documents, delay_s)
+
+    @property
+    def requests(self) -> int:
+        return self._server.requests
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/{name}"
+        return f"{self._server.base_url}/{name}"
 
     def write_feed_list(self, path: Path) -> Path:
         lines = ["feeds:"]
@@ -74,13 +73,12 @@ class SyntheticFeeds:
         return {connector_article_id(article) for article in list(self.published)}
 
     def __enter__(self) -> SyntheticFeeds:
-        self._server.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.stop_publishing()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.__exit__()
 
     def start_publishing(self) -> None:
         self._publisher.start()
@@ -100,33 +98,3 @@ class SyntheticFeeds:
             self._items[name].append(article)
             self._documents[name] = render_rss(name, list(self._items[name]))
             self.published.append(article)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        feeds = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                feeds.requests += 1
-                body = feeds._documents.get(self.path.strip("/"))
-                if body is None:
-                    self.send_error(404)
-                    return
-                time.sleep(feeds.delay_s)
-                etag = '"' + blake2b(body, digest_size=8).hexdigest() + '"'
-                if self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("ETag", etag)
-                self.end_headers()
-                with contextlib.suppress(ConnectionError):  # the connector was killed while it read
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet: the connector reports its fetches."""
-
-        return Handler

@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import gzip
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from connectors.bench import render_rss
+from connectors.local_server import LocalServer
 
 EPOCH = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -66,19 +64,14 @@ def quadratic_blowup(entity_kib: int = 10, references: int = 5000) -> bytes:
     ).encode()
 
 
-class FeedServer:
+class FeedServer(LocalServer):
     def __init__(self) -> None:
         self.feeds: dict[str, ServedFeed] = {}
         self.requests: list[Request] = []
         self.redirect_target = "http://10.0.0.1/feed"
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        super().__init__()
 
     # ------------------------------------------------------------------ test API
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     def publish(self, path: str, count: int, *, honour_validators: bool = True) -> list[str]:
         """Add ``count`` new items to the feed at ``path``; return their links as served."""
@@ -96,17 +89,6 @@ class FeedServer:
 
     def requests_for(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
-
-    @contextmanager
-    def running(self) -> Iterator[FeedServer]:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("feed server did not start")
-        try:
-            yield self
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
 
     # ------------------------------------------------------------------ handlers
     @web.middleware
@@ -171,8 +153,7 @@ class FeedServer:
     async def _to_refused(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(self.redirect_target)
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    def application(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
         app.router.add_get("/feeds/{name:.+}", self._feed)
         app.router.add_get("/429", self._too_many)
@@ -183,15 +164,7 @@ class FeedServer:
         app.router.add_get("/loop/{side}", self._loop_redirect)
         app.router.add_get("/chain/{n}", self._chain)
         app.router.add_get("/to-refused", self._to_refused)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
+        return app
 
 
 @functools.cache

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from connectors.local_server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -25,17 +25,11 @@ Behaviour = Callable[[int], int | float]
 a float number of seconds to stall before answering 200 (longer than the sender's timeout = a timeout)."""
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.behaviours: dict[str, Behaviour] = {}
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        super().__init__()
 
     def on(self, path: str, behaviour: Behaviour) -> str:
         self.behaviours[path] = behaviour
@@ -49,16 +43,6 @@ class WebhookReceiver:
         while not check():
             assert time.monotonic() < deadline, f"timed out; received {len(self.received)} requests"
             time.sleep(0.1)
-
-    @contextmanager
-    def running(self) -> Iterator[WebhookReceiver]:
-        self._thread.start()
-        assert self._ready.wait(10), "receiver did not start"
-        try:
-            yield self
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -77,16 +61,7 @@ class WebhookReceiver:
             return web.Response(status=answer, headers={"Location": self.url("/redirect-target")})
         return web.Response(status=answer)
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    def application(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
+        return app
