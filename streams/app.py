@@ -162,6 +162,7 @@ class Pipeline:
     async def run_stage(
         self, stage: str, stream: StreamT[bytes], handle: Callable[[EventT[bytes]], Awaitable[None]]
     ) -> None:
+        handled, seconds = self.metrics.messages.labels(stage), self.metrics.stage_seconds.labels(stage)
         async for event in stream.events():
             started = time.perf_counter()
             try:
@@ -171,8 +172,8 @@ class Pipeline:
             except Exception as err:
                 log.exception("%s stage failed on %s", stage, event.message.tp)
                 await self.dead_letter(stage, "processing_error", repr(err), event.key, event.value, event)
-            self.metrics.messages.labels(stage).inc()
-            self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
+            handled.inc()
+            seconds.observe(time.perf_counter() - started)
 
     async def dead_letter(
         self,
