@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -22,6 +23,11 @@ class Record:
     headers: tuple[tuple[str, bytes], ...]
     partition: int
     offset: int
+
+    @classmethod
+    def of(cls, message: Any) -> Record:
+        """A kafka-python ``ConsumerRecord`` as the fields the tests look at."""
+        return cls(message.key, message.value, tuple(message.headers or ()), message.partition, message.offset)
 
 
 def create_topics(bootstrap: str, names: Iterable[str], partitions: int = 1) -> None:
@@ -65,15 +71,7 @@ def consume(bootstrap: str, topic: str, expected: int, timeout_s: float = 60.0) 
     try:
         while len(records) < expected and time.monotonic() < deadline:
             for message in consumer:
-                records.append(
-                    Record(
-                        message.key,
-                        message.value,
-                        tuple(message.headers or ()),
-                        message.partition,
-                        message.offset,
-                    )
-                )
+                records.append(Record.of(message))
                 if len(records) >= expected:
                     break
     finally:
@@ -95,15 +93,7 @@ def consume_quiet(bootstrap: str, topic: str, quiet_s: float = 3.0, timeout_s: f
     deadline = time.monotonic() + timeout_s
     try:
         for message in consumer:
-            records.append(
-                Record(
-                    message.key,
-                    message.value,
-                    tuple(message.headers or ()),
-                    message.partition,
-                    message.offset,
-                )
-            )
+            records.append(Record.of(message))
             if time.monotonic() > deadline:
                 break
     finally:
