@@ -111,7 +111,7 @@ def run_broker_restart(spec: BrokerRestartSpec, bench: Bench) -> BrokerRestartFi
         )
     with (
         private_broker(bench.workdir, bench.say) as broker,
-        scenario(broker.bootstrap, "broker", bench.workdir, bench.say) as run,
+        scenario(broker.bootstrap, "broker", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run,
         SyntheticFeeds(corpus, spec.feeds, spec.rate, window) as feeds,
     ):
         watches = publish_watches(run)

@@ -90,13 +90,18 @@ def register(commands: Any, benches: Any) -> None:
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--short", action="store_true", help="the short version that make test runs")
     parser.add_argument("--seed", type=int, default=None, help="schedule and corpus seed")
+    parser.add_argument(
+        "--keep-topics",
+        action="store_true",
+        help="leave the scenario's topics on the broker (post-mortem of a failure)",
+    )
 
 
 def _progress(message: str) -> None:
     print(f"wirewatch: {message}", file=sys.stderr, flush=True)
 
 
-def _bench() -> Any:
+def _bench(args: argparse.Namespace) -> Any:
     from streams.reliability.harness import Bench
     from streams.settings import load_settings
 
@@ -104,7 +109,7 @@ def _bench() -> Any:
     workdir = settings.home / "reliability"
     workdir.mkdir(parents=True, exist_ok=True)
     _progress(f"process logs under {workdir}")
-    return Bench(settings.kafka_bootstrap, workdir, _progress)
+    return Bench(settings.kafka_bootstrap, workdir, _progress, keep_topics=getattr(args, "keep_topics", False))
 
 
 def _run(name: str, args: argparse.Namespace, bench: Any) -> bool:
@@ -125,11 +130,11 @@ def _run(name: str, args: argparse.Namespace, bench: Any) -> bool:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    return 0 if _run(args.scenario, args, _bench()) else 1
+    return 0 if _run(args.scenario, args, _bench(args)) else 1
 
 
 def _cmd_all(args: argparse.Namespace) -> int:
-    bench = _bench()
+    bench = _bench(args)
     results = []
     for name in SCENARIOS:
         started = time.monotonic()

@@ -74,7 +74,7 @@ def run_connector_crash(spec: ConnectorCrashSpec, bench: Bench) -> ConnectorCras
     corpus = synthetic_corpus(CorpusSpec(count=1_000_000, body_words=40, seed=spec.seed), datetime.now(UTC))
     window = int(spec.rate / spec.feeds * 60)  # a minute of items per feed: more than any restart takes
     with (
-        scenario(bench.bootstrap, "conn", bench.workdir, bench.say) as run,
+        scenario(bench.bootstrap, "conn", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run,
         SyntheticFeeds(corpus, spec.feeds, spec.rate, window, spec.delay_s) as feeds,
     ):
         from streams.topics import ensure_topics

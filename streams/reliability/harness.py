@@ -31,6 +31,8 @@ class Bench:
     bootstrap: str
     workdir: Path
     say: Say
+    keep_topics: bool = False
+    """Leave each scenario's topics on the broker for a post-mortem (``--keep-topics``) instead of deleting them."""
 
     @property
     def tag(self) -> Tag:
@@ -142,7 +144,9 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def scenario(bootstrap: str, kind: str, workdir: Path, say: Say, partitions: int = 4) -> Iterator[Scenario]:
+def scenario(
+    bootstrap: str, kind: str, workdir: Path, say: Say, partitions: int = 4, keep_topics: bool = False
+) -> Iterator[Scenario]:
     """A scenario with its own prefix ``rel<kind><hex>``; stops its processes and deletes its topics after.
 
     Settings are built afresh rather than with ``model_copy``: a copy would keep the cached topic names.
@@ -158,8 +162,11 @@ def scenario(bootstrap: str, kind: str, workdir: Path, say: Say, partitions: int
         for slot in run.slots:  # the run is over: nothing is left to shut down cleanly, the topics go next
             if slot.is_running():
                 slot.kill()
-        with contextlib.suppress(KafkaError, WirewatchError):  # a failed clean-up must not hide the result
-            delete_scenario_topics(settings)
+        if keep_topics:
+            say(f"topics kept under the prefix {prefix}")
+        else:
+            with contextlib.suppress(KafkaError, WirewatchError):  # a failed clean-up must not hide the result
+                delete_scenario_topics(settings)
 
 
 def publish_watches(run: Scenario) -> tuple[Watch, ...]:

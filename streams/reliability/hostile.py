@@ -169,7 +169,9 @@ class HostileFigures:
 
 def run_hostile(spec: HostileSpec, bench: Bench) -> HostileFigures:
     sweep = poisons()
-    with scenario(bench.bootstrap, "hostile", bench.workdir, bench.say, partitions=1) as run:
+    with scenario(
+        bench.bootstrap, "hostile", bench.workdir, bench.say, partitions=1, keep_topics=bench.keep_topics
+    ) as run:
         publish_watches(run)
         run.start_workers(run.worker("a"))
         names = run.settings.topics

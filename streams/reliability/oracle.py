@@ -55,6 +55,10 @@ def expected_alert_ids(articles: Iterable[Article], watches: Iterable[Watch], ta
     return frozenset(oracle_alert_ids(candidates_by_watch(articles, watches, tag)))
 
 
+MISSING_LISTED = 20
+"""A failed run names this many missing alert ids, so they can be looked up on its kept topics."""
+
+
 @dataclass(frozen=True)
 class AlertCheck:
     """A run's alerts topic against the oracle.
@@ -84,6 +88,7 @@ class AlertCheck:
             f"unexpected                      {len(self.unexpected):8d}",
             f"duplicate ids on the topic      {self.raw_duplicates:8d}",
             f"duplicates after dedup          {self.duplicates_after_dedup:8d}",
+            *(f"  missing alert id              {alert_id}" for alert_id in self.missing[:MISSING_LISTED]),
         ]
 
 

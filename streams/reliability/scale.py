@@ -64,7 +64,7 @@ def run_scale(spec: ScaleSpec, bench: Bench) -> ScaleFigures:
         events.append(event)
         bench.say(event)
 
-    with scenario(bench.bootstrap, "scale", bench.workdir, bench.say) as run:
+    with scenario(bench.bootstrap, "scale", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run:
         watches = publish_watches(run)
         first, second = run.worker("a"), run.worker("b")
         with run.starting(first):

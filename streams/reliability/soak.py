@@ -128,7 +128,7 @@ class SoakFigures:
 
 def run_soak(spec: SoakSpec, bench: Bench) -> SoakFigures:
     count = int(spec.rate * spec.duration_s)
-    with scenario(bench.bootstrap, "soak", bench.workdir, bench.say) as run:
+    with scenario(bench.bootstrap, "soak", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run:
         publish_watches(run)
         worker = run.worker("a")
         run.start_workers(worker)

@@ -78,7 +78,7 @@ def run_storm(spec: StormSpec, bench: Bench) -> StormFigures:
     articles = list(
         synthetic_corpus(CorpusSpec(count=spec.articles, seed=spec.seed), datetime.now(UTC) - timedelta(hours=6))
     )
-    with scenario(bench.bootstrap, "storm", bench.workdir, bench.say) as run:
+    with scenario(bench.bootstrap, "storm", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run:
         watches = publish_watches(run)
         workers = (run.worker("a"), run.worker("b"))
         with run.starting(*workers):

@@ -90,3 +90,9 @@ def test_check_alerts_counts_what_a_desk_would_see(
         after_dedup,
     )
     assert check.passed is passed
+
+
+def test_a_report_names_the_missing_alert_ids_to_look_up_on_the_kept_topics() -> None:
+    report = "\n".join(check_alerts(frozenset({"a1", "a2"}), [_alert("a1", "x")]).lines())
+    assert "missing alert id              a2" in report
+    assert "a1" not in report.replace("missing alert id", "")
