@@ -21,6 +21,11 @@ def _assert_exactly_the_oracle(outcome: Outcome) -> None:
     assert outcome.crashed == ()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known issue, open: with kills in quick succession at start-up the group can miss 2-3 alerts or stop "
+    "committing a partition (docs/reliability.md, 'Known issue'; decision 0605)",
+)
 def test_kill_storm_misses_no_alert_and_doubles_none_after_dedup(bench: Bench) -> None:
     spec = StormSpec.short()
     figures = run_storm(spec, bench)
