@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Self
@@ -17,15 +18,16 @@ from aiohttp import web
 START_TIMEOUT_S = 10.0
 
 
-class LocalServer:
+class LocalServer(ABC):
     def __init__(self) -> None:
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
 
+    @abstractmethod
     def application(self) -> web.Application:
-        raise NotImplementedError
+        """The aiohttp application to serve (built in the server's thread, on its loop)."""
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

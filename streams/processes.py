@@ -47,18 +47,23 @@ def process_env(settings: Settings, **overrides: str) -> dict[str, str]:
     return {**os.environ, **settings_env(settings, **overrides)}
 
 
+def answers_healthy(port: int) -> bool:
+    """Whether the worker on ``port`` answers ``/health`` with status ok (its watches are loaded)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+            return bool(json.load(answer).get("status") == "ok")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def wait_healthy(port: int, process: subprocess.Popen[bytes] | None = None, timeout_s: float = 120.0) -> None:
     """Until the worker on ``port`` answers ``/health`` with status ok (its watches are loaded)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the worker on port {port} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
-                if json.load(answer).get("status") == "ok":
-                    return
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
+        if answers_healthy(port):
+            return
         time.sleep(0.3)
     raise TimeoutError(f"the worker on port {port} was not healthy within {timeout_s:.0f} s")
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS
 from streams.devbroker import KAFKA_VERSION, DevBroker
+from streams.processes import free_port
 from streams.reliability.feeds import SyntheticFeeds
 from streams.reliability.harness import Bench, Outcome, Say, publish_watches, scenario
 from streams.reliability.oracle import expected_alert_ids
-from streams.reliability.processes import free_port
 from streams.settings import load_settings
 from streams.synthetic import CorpusSpec, synthetic_corpus
 

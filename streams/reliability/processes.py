@@ -6,42 +6,19 @@ Each ``Slot`` is one logical process (a worker named "a", the connector) whose i
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streams.processes import WIREWATCH, answers_healthy, free_port, process_env
 from streams.settings import Settings
 
 FAST_FAILOVER_ENV = {"BROKER_SESSION_TIMEOUT": "10", "BROKER_HEARTBEAT_INTERVAL": "1"}
 """Faust's own settings (read from the environment): a killed worker's partitions move after 10 s instead of
 Faust's default 60 s (docs/decisions/0601)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def process_env(settings: Settings, **overrides: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        WIREWATCH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-        WIREWATCH_TOPIC_PREFIX=settings.topic_prefix,
-        WIREWATCH_TOPIC_PARTITIONS=str(settings.topic_partitions),
-        WIREWATCH_HOME=str(settings.home),
-        WIREWATCH_CONNECTOR_METRICS_PORT="0",
-    )
-    env.update(overrides)
-    return env
 
 
 class Process:
@@ -145,7 +122,7 @@ class WorkerSlot(Slot):
         self.port = free_port()
         super().__init__(
             name,
-            [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+            [*WIREWATCH, "worker", "--loglevel", "info"],
             process_env(settings, WIREWATCH_WEB_PORT=str(self.port), **FAST_FAILOVER_ENV),
             log_dir,
         )
@@ -156,12 +133,8 @@ class WorkerSlot(Slot):
         while time.monotonic() < deadline:
             if not self.is_running():
                 raise RuntimeError(f"worker {self.name} exited:\n{self.current.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as answer:
-                    if json.load(answer).get("status") == "ok":
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
+            if answers_healthy(self.port):
+                return
             time.sleep(0.3)
         raise TimeoutError(f"worker {self.name} not healthy within {timeout_s:.0f} s")
 
@@ -170,5 +143,6 @@ class ConnectorSlot(Slot):
     """``wirewatch connect`` polling ``feeds`` every second, loopback allowed, no metrics port."""
 
     def __init__(self, settings: Settings, feeds: Path, log_dir: Path, name: str = "connector") -> None:
-        argv = [sys.executable, "-m", "streams.cli", "connect", "--feeds", str(feeds), "--allow-private-networks"]
-        super().__init__(name, [*argv, "--min-interval", "1", "--metrics-port", "0"], process_env(settings), log_dir)
+        argv = [*WIREWATCH, "connect", "--feeds", str(feeds), "--allow-private-networks"]
+        env = process_env(settings, WIREWATCH_CONNECTOR_METRICS_PORT="0")
+        super().__init__(name, [*argv, "--min-interval", "1", "--metrics-port", "0"], env, log_dir)
