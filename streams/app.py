@@ -43,6 +43,7 @@ from streams.core.alerts import (
 )
 from streams.core.models import Article, DeadLetter, TaggedArticle, WireError
 from streams.core.registry import load_registries
+from streams.faust_membership import leave_group_on_stop, membership_options
 from streams.faust_offsets import guard_offsets
 from streams.metrics import LAG_INTERVAL_S, ConsumerLagProbe, WorkerMetrics
 from streams.settings import Settings
@@ -247,8 +248,10 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         # A standby replica that becomes active can wait forever for its changelog (seen in the reliability scale
         # test); without standbys a new owner reads the compacted changelog from the start (decision 0602).
         table_standby_replicas=0,
+        **membership_options(settings),
     )
-    guard_offsets(app)
+    if settings.worker_leave_group_on_stop:
+        leave_group_on_stop()
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
     metrics.know_registries(load_registries())
     pipeline = Pipeline(app, settings, metrics, tag)
@@ -300,7 +303,9 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         summary = watch_summary(pipeline.hourly(watch_id), pipeline.story_book(watch_id), hours, datetime.now(UTC))
         return web.json(summary)
 
-    install_desk_api(app, settings, pipeline)
+    api = install_desk_api(app, settings, pipeline)
+    # The agents start reading once the watches and webhooks are loaded: until then nothing is stuck.
+    guard_offsets(app, is_ready=lambda: pipeline.watchbook.ready.is_set() and api.webhooks.ready.is_set())
     return app
 
 

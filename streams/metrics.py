@@ -237,6 +237,12 @@ class ConsumerLagProbe:
         self.group_id = group_id
 
     def measure(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        return group_lag(*self.offsets(topics))
+
+    def offsets(
+        self, topics: Iterable[str]
+    ) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+        """Per partition of ``topics``: the end offset, the group's committed offset, the first retained one."""
         from kafka import KafkaAdminClient, TopicPartition
         from kafka.admin import OffsetSpec
 
@@ -249,13 +255,13 @@ class ConsumerLagProbe:
                 for p in described["partitions"]
             ]
             if not partitions:
-                return {}
+                return {}, {}, {}
             end = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST))
             start = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.EARLIEST))
             committed = admin.list_group_offsets({self.group_id: partitions})[self.group_id]
         finally:
             admin.close()
-        return group_lag(
+        return (
             {(tp.topic, tp.partition): found.offset for tp, found in end.items()},
             {(tp.topic, tp.partition): found.offset for tp, found in committed.items()},
             {(tp.topic, tp.partition): found.offset for tp, found in start.items()},

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     store: Annotated[str, Field(pattern=r"^(memory|rocksdb)://")] = "memory://"
     """Faust table store: ``memory://`` recovers tables from their changelogs at start; ``rocksdb://`` keeps
     them on disk under ``home`` (needs the ``rocksdb`` extra)."""
+    worker_id: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")] = None
+    """A stable identity for this worker in its group (Kafka static membership): a worker restarted with the
+    same id takes its partitions back at once instead of after its predecessor's session timed out. One per
+    worker and never two at once (a StatefulSet pod name, a compose service name); unset, the worker is a
+    dynamic member and every restart waits for the session timeout."""
+    worker_session_timeout_s: Annotated[float, Field(ge=6, le=300)] = 20.0
+    """How long a worker may go silent before the group gives its partitions to the others: the failover time
+    of a worker that never comes back (decision 0606)."""
+    worker_heartbeat_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    worker_leave_group_on_stop: bool = True
+    """On SIGTERM, leave the group so the others take the partitions over at once (scale-in, a deploy). Set
+    false for restarts that bring the same ``worker_id`` back within the session timeout."""
     allow_private_networks: bool = False
     home: Path = Field(default_factory=_default_home)
     """Cache and state outside the repository: broker jars and data, connector state, desk store."""
@@ -91,6 +103,15 @@ class Settings(BaseSettings):
             if not sep or not host or not port.isdigit():
                 raise ValueError(f"expected host:port[,host:port…], got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _check_heartbeat(self) -> Settings:
+        if self.worker_heartbeat_interval_s * 3 > self.worker_session_timeout_s:
+            raise ValueError(
+                "worker_heartbeat_interval_s must be at most a third of worker_session_timeout_s "
+                f"(got {self.worker_heartbeat_interval_s:g} and {self.worker_session_timeout_s:g})"
+            )
+        return self
 
     @field_validator("api_rate_limit")
     @classmethod

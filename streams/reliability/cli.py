@@ -1,4 +1,4 @@
-"""``wirewatch bench storm|scale|broker-restart|connector-crash|soak|hostile|reliability``.
+"""``wirewatch bench storm|recovery|recovery-single|scale|broker-restart|connector-crash|soak|hostile|reliability``.
 
 Each scenario runs at full size by default (the figures of ``docs/reliability.md``), or with ``--short`` at the
 size ``make test`` uses; a few options change one parameter. Figures go to stdout, progress to stderr; the exit
@@ -35,6 +35,12 @@ class Entry:
     options: tuple[Option, ...] = ()
 
 
+RECOVERY_OPTIONS = (
+    Option("--cycles", "cycles", int, "kill-and-restart cycles"),
+    Option("--rate", "rate", float, "articles/s"),
+    Option("--max-down", "max_down_s", float, "longest outage, seconds"),
+)
+
 SCENARIOS: dict[str, Entry] = {
     "storm": Entry(
         "streams.reliability.storm", "StormSpec", "run_storm",
@@ -44,6 +50,17 @@ SCENARIOS: dict[str, Entry] = {
             Option("--rate", "rate", float, "articles/s"),
             Option("--kills", "kills", int, "kill -9 count"),
         ),
+    ),
+    "recovery": Entry(
+        "streams.reliability.recovery", "RecoverySpec", "run_recovery",
+        "both of two workers kill -9ed together and restarted, again and again; then one lost for good: "
+        "restart → first alert and → caught up (p50/p95/max), takeover time, alerts against the oracle",
+        (*RECOVERY_OPTIONS, Option("--workers", "workers", int, "workers killed together")),
+    ),
+    "recovery-single": Entry(
+        "streams.reliability.recovery", "SingleWorkerRecoverySpec", "run_recovery",
+        "the recovery scenario with one worker: the group is empty during every outage",
+        RECOVERY_OPTIONS,
     ),
     "scale": Entry(
         "streams.reliability.scale", "ScaleSpec", "run_scale",

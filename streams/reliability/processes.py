@@ -16,10 +16,6 @@ from pathlib import Path
 from streams.processes import WIREWATCH, answers_healthy, free_port, process_env
 from streams.settings import Settings
 
-FAST_FAILOVER_ENV = {"BROKER_SESSION_TIMEOUT": "10", "BROKER_HEARTBEAT_INTERVAL": "1"}
-"""Faust's own settings (read from the environment): a killed worker's partitions move after 10 s instead of
-Faust's default 60 s (docs/decisions/0601)."""
-
 
 class Process:
     """One subprocess in its own session (so a kill reaches its children), output to a log file."""
@@ -116,14 +112,15 @@ class Slot:
 
 
 class WorkerSlot(Slot):
-    """``wirewatch worker`` on its own web port (kept across restarts), with fast failover."""
+    """``wirewatch worker`` on its own web port, with its slot name as its stable worker id (both kept across
+    restarts, as a StatefulSet keeps a pod's name): the shipped membership settings, nothing tuned for tests."""
 
     def __init__(self, name: str, settings: Settings, log_dir: Path) -> None:
         self.port = free_port()
         super().__init__(
             name,
             [*WIREWATCH, "worker", "--loglevel", "info"],
-            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), **FAST_FAILOVER_ENV),
+            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), WIREWATCH_WORKER_ID=name),
             log_dir,
         )
 

@@ -1,9 +1,10 @@
 """Worker kill storm: two workers, the corpus streamed at a steady rate, ``kill -9`` at random moments.
 
-Each round kills a random worker and restarts it. In a rebalance round the restarted worker's join starts a
-rebalance, and the *other* worker is killed while the group coordinator still reports it (the group's state is
-read and recorded at every kill, so the report shows that the rebalance was really hit). Afterwards the alerts
-topic is compared with the oracle.
+Each round kills a random worker and restarts it; with its stable worker id it takes its partitions back
+without a rebalance. A rebalance round stops the worker with SIGTERM instead (it leaves the group: a
+rebalance) and restarts it (it joins: another), and the *other* worker is killed while the group coordinator
+still reports the rebalance (the group's state is read and recorded at every kill, so the report shows that
+the rebalance was really hit). Afterwards the alerts topic is compared with the oracle.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Kill:
     at_s: float
     worker: str
     group_state: str
+    signal: str = "KILL"
+    """``KILL`` (``kill -9``) or ``TERM`` (a clean stop that leaves the group, starting a rebalance round)."""
 
 
 @dataclass(frozen=True)
@@ -52,21 +55,23 @@ class StormFigures:
 
     @property
     def kills_during_rebalance(self) -> int:
-        return sum(1 for kill in self.kills if kill.group_state in REBALANCING)
+        return sum(1 for kill in self.kills if kill.signal == "KILL" and kill.group_state in REBALANCING)
 
     @property
     def passed(self) -> bool:
         return self.outcome.passed and self.kills_during_rebalance >= min(1, self.spec.rebalance_kills)
 
     def report(self) -> str:
-        kills = ", ".join(f"{k.worker}@{k.at_s:.0f}s ({k.group_state})" for k in self.kills)
+        kills = ", ".join(
+            f"{k.worker}@{k.at_s:.0f}s{'' if k.signal == 'KILL' else ' SIGTERM'} ({k.group_state})" for k in self.kills
+        )
         return "\n".join(
             [
                 f"worker kill storm — {self.spec.articles} articles at {self.spec.rate:g}/s, two workers, "
                 f"seed {self.spec.seed}",
                 f"produced                        {self.produced.sent:8d} at {self.produced.rate:.1f}/s "
                 f"(at most {self.produced.max_behind_s:.1f} s behind schedule)",
-                f"kill -9                         {len(self.kills):8d}: {kills}",
+                f"kill -9 or SIGTERM              {len(self.kills):8d}: {kills}",
                 f"kills during a rebalance        {self.kills_during_rebalance:8d}",
                 *self.outcome.lines(),
                 f"result: {'PASS' if self.passed else 'FAIL'}",
@@ -103,16 +108,20 @@ def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpe
     started = time.monotonic()
     kills: list[Kill] = []
 
-    def kill(worker: WorkerSlot) -> None:
+    def kill(worker: WorkerSlot, signal: str = "KILL") -> None:
         state = group_state(run.settings)
-        worker.kill()
-        kills.append(Kill(time.monotonic() - started, worker.name, state))
-        say(f"kill -9 worker {worker.name} at {kills[-1].at_s:.0f} s (group {state})")
+        if signal == "KILL":
+            worker.kill()
+        else:
+            worker.stop()
+        kills.append(Kill(time.monotonic() - started, worker.name, state, signal))
+        how = "kill -9" if signal == "KILL" else "SIGTERM"
+        say(f"{how} worker {worker.name} at {kills[-1].at_s:.0f} s (group {state})")
 
     for number, moment in enumerate(moments):
         time.sleep(max(0.0, started + moment - time.monotonic()))
         victim = rng.choice(workers)  # both are always running or booting: each kill is followed by a start
-        kill(victim)
+        kill(victim, "TERM" if number in aimed else "KILL")
         time.sleep(rng.uniform(0.0, 2.0))
         victim.start()
         if number in aimed:

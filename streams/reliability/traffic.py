@@ -80,6 +80,11 @@ class PacedProducer:
         self._thread.join()
         return PacedStats(self._sent, self._failed, self._elapsed, self._behind)
 
+    def stop(self) -> PacedStats:
+        """Stop producing now; the first ``sent`` records are produced and acknowledged when this returns."""
+        self._stop.set()
+        return self.wait()
+
     def __enter__(self) -> PacedProducer:
         return self.start()
 
@@ -113,6 +118,47 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 120.0) -> list[Con
         consumer.close()
 
 
+class AlertClock:
+    """Reads the alerts topic from a background thread while a scenario runs: when each alert id was first
+    fired (the worker's ``fired_at``), so a scenario can ask for the first alert fired after a moment."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        partitions = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            raise RuntimeError(f"{topic}: no partitions (create the scenario's topics first)")
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_beginning(*partitions)
+        self._fired: list[float] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alert-clock", daemon=True)
+
+    def _run(self) -> None:
+        from streams.core.models import Alert
+
+        while not self._stop.is_set():
+            for batch in self._consumer.poll(timeout_ms=200).values():
+                times = [Alert.from_wire(r.value).fired_at.timestamp() for r in batch]
+                with self._lock:
+                    self._fired.extend(times)
+
+    def first_fired_after(self, moment: float) -> float | None:
+        """The earliest ``fired_at`` (Unix time) at or after ``moment`` seen so far."""
+        with self._lock:
+            later = [fired for fired in self._fired if fired >= moment]
+        return min(later) if later else None
+
+    def __enter__(self) -> AlertClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self._consumer.close()
+
+
 def worker_topics(settings: Settings) -> tuple[str, ...]:
     """The topics whose committed lag says whether the pipeline has finished its input."""
     return (settings.topics.articles_raw, settings.topics.pairs)
@@ -121,6 +167,13 @@ def worker_topics(settings: Settings) -> tuple[str, ...]:
 def total_lag(settings: Settings) -> int:
     """The worker group's lag on the raw and pairs topics (committed offsets; producers flush first)."""
     return sum(ConsumerLagProbe(settings.kafka_bootstrap, settings.app_id).measure(worker_topics(settings)).values())
+
+
+def group_positions(settings: Settings) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """Per partition of the worker topics: the end offset, and the group's position (its committed offset, or
+    the first retained record where it never committed)."""
+    end, committed, start = ConsumerLagProbe(settings.kafka_bootstrap, settings.app_id).offsets(worker_topics(settings))
+    return end, {tp: committed[tp] if committed.get(tp, -1) >= 0 else start.get(tp, 0) for tp in end}
 
 
 def wait_drained(settings: Settings, timeout_s: float, say: Say, settle_s: float = 2.0) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streams.reliability.harness import Bench, Outcome
+from streams.reliability.recovery import RecoverySpec, SingleWorkerRecoverySpec, run_recovery
 from streams.reliability.scale import ScaleSpec, run_scale
 from streams.reliability.storm import StormSpec, run_storm
 
@@ -21,11 +22,6 @@ def _assert_exactly_the_oracle(outcome: Outcome) -> None:
     assert outcome.crashed == ()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known issue, open: with kills in quick succession at start-up the group can miss 2-3 alerts or stop "
-    "committing a partition (docs/reliability.md, 'Known issue'; decision 0605)",
-)
 def test_kill_storm_misses_no_alert_and_doubles_none_after_dedup(bench: Bench) -> None:
     spec = StormSpec.short()
     figures = run_storm(spec, bench)
@@ -41,3 +37,18 @@ def test_scaling_out_and_in_under_load_keeps_the_alerts_exact(bench: Bench) -> N
     print(figures.report())
     _assert_exactly_the_oracle(figures.outcome)
     assert any("worker a exited with code 0" in event for event in figures.events)
+
+
+@pytest.mark.parametrize("spec", [RecoverySpec.short(), SingleWorkerRecoverySpec.short()], ids=["two", "one"])
+def test_every_worker_killed_at_once_and_restarted_loses_no_alert_and_recovers(
+    bench: Bench, spec: RecoverySpec
+) -> None:
+    figures = run_recovery(spec, bench)
+    print(figures.report())
+    _assert_exactly_the_oracle(figures.outcome)
+    assert len(figures.cycles) == spec.cycles
+    for cycle in figures.cycles:  # within the cycle budget: alerts flow again and the outage's backlog is gone
+        assert cycle.first_alert_s is not None, cycle
+        assert cycle.caught_up_s is not None, cycle
+    if spec.workers > 1:
+        assert figures.takeover_s is not None, "the partitions of a worker that never came back were not taken over"

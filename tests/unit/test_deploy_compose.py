@@ -83,6 +83,7 @@ def test_prometheus_scrapes_every_wirewatch_process_on_its_configured_port(servi
     assert targets["wirewatch-worker"] == {f"{n}:{s['environment']['WIREWATCH_WEB_PORT']}" for n, s in workers.items()}
     for name, spec in workers.items():
         assert spec["environment"]["WIREWATCH_WEB_HOST"] == name  # table routing reaches the right worker
+        assert spec["environment"]["WIREWATCH_WORKER_ID"] == name  # static membership: one identity per worker
         probe = " ".join(spec["healthcheck"]["test"])
         assert f"127.0.0.1:{spec['environment']['WIREWATCH_WEB_PORT']}/health" in probe
 

@@ -79,6 +79,14 @@ def test_settings_are_valid_and_workers_do_not_outnumber_partitions(
         assert names - {"POD_NAME"} <= SETTINGS_ENV, name
 
 
+def test_every_worker_pod_is_a_static_member_named_after_itself(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    env = {v["name"]: v for v in _container(resources[("StatefulSet", "worker")])["env"]}
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert env["WIREWATCH_WORKER_ID"]["value"] == "$(POD_NAME)"  # the StatefulSet ordinal survives a restart
+
+
 def test_images_are_pinned_to_the_package_version(
     kustomization: dict[str, Any], resources: dict[tuple[str, str], dict[str, Any]]
 ) -> None:

@@ -35,6 +35,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("WIREWATCH_KAFKA_BOOTSTRAP", "localhost", "kafka_bootstrap"),
         ("WIREWATCH_TOPIC_PREFIX", "bad prefix!", "topic_prefix"),
         ("WIREWATCH_WEB_PORT", "70000", "web_port"),
+        ("WIREWATCH_WORKER_ID", "two words", "worker_id"),
+        ("WIREWATCH_WORKER_HEARTBEAT_INTERVAL_S", "10", "at most a third of worker_session_timeout_s"),
+        ("WIREWATCH_WORKER_SESSION_TIMEOUT_S", "3", "worker_session_timeout_s"),
     ],
 )
 def test_invalid_values_give_one_readable_error(
@@ -44,6 +47,17 @@ def test_invalid_values_give_one_readable_error(
     with pytest.raises(ConfigError, match=fragment) as info:
         load_settings()
     assert "\n" not in str(info.value)
+
+
+def test_a_worker_id_makes_the_worker_a_static_member_at_its_address() -> None:
+    from streams.faust_membership import group_instance_id, membership_options
+
+    assert group_instance_id(load_settings(worker_id=None)) is None  # a dynamic member
+    settings = load_settings(worker_id="worker-0", web_host="worker-0.worker", web_port=6066)
+    assert group_instance_id(settings) == "worker-0@worker-0.worker:6066"
+    options = membership_options(settings)
+    assert options["broker_session_timeout"] > 3 * options["broker_heartbeat_interval"]
+    assert options["broker_request_timeout"] > options["broker_session_timeout"]  # or Faust refuses to start
 
 
 def test_yaml_file_named_by_wirewatch_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
