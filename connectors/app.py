@@ -15,17 +15,17 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from connectors.core.errors import ConnectorError, FeedListError
 from connectors.core.feedlist import FeedSpec, parse_feed_list
 from connectors.core.schedule import DEFAULT_POLICY, SchedulePolicy
-from connectors.errors import ConnectorError, FeedListError
 from connectors.fetcher import Fetcher, FetchLimits
-from connectors.guard import UrlGuard
 from connectors.metrics import ConnectorMetrics
 from connectors.producer import KafkaArticleSink
 from connectors.service import Connector
 from connectors.state import StateStore, default_state_path
-from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import Settings
+from streams.infra.url_guard import UrlGuard
 
 
 def load_feed_list(path: Path) -> tuple[FeedSpec, ...]:

@@ -25,11 +25,11 @@ from prometheus_client import CollectorRegistry
 from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import FeedEntry, parse_feed
 from connectors.fetcher import Fetcher, FetchLimits
-from connectors.guard import UrlGuard
 from connectors.local_server import LocalServer
 from connectors.metrics import ConnectorMetrics
 from connectors.service import Connector
 from connectors.state import StateStore
+from streams.infra.url_guard import UrlGuard
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

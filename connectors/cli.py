@@ -18,7 +18,7 @@ def _progress(message: str) -> None:
 
 def _cmd_connect(args: argparse.Namespace) -> int:
     from connectors.app import ConnectOptions, run_connect
-    from streams.settings import load_settings
+    from streams.infra.settings import load_settings
 
     options = ConnectOptions(
         feeds_path=args.feeds,

@@ -20,9 +20,9 @@ from typing import Literal
 import aiohttp
 from yarl import URL
 
+from connectors.core.errors import FeedFailure
 from connectors.core.schedule import NO_VALIDATORS, Validators
-from connectors.errors import FeedFailure
-from connectors.guard import UrlGuard
+from streams.infra.url_guard import UrlGuard, UrlRefused
 
 USER_AGENT = "wirewatch/0.1 (media-monitoring feed poller; polls politely, honours Retry-After)"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -112,6 +112,8 @@ class Fetcher:
                     result = await self._follow(url, validators)
             except FeedFailure as failure:
                 result = FetchResult("failed", url, url, failure=failure)
+            except UrlRefused as refused:
+                result = FetchResult("failed", url, url, failure=FeedFailure(refused.reason, refused.detail))
             except TimeoutError:
                 deadline = f"no complete response within {self.limits.deadline_s:g} s"
                 result = FetchResult("failed", url, url, failure=FeedFailure("timeout", deadline, retriable=True))

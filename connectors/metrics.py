@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from connectors.core.schedule import FAILURE_REASONS
 from streams import __version__
-from streams.metrics import add_process_collectors
+from streams.infra.observability import add_process_collectors
 
 FETCH_OUTCOMES = ("fetched", "not_modified", "unchanged", "failed")
 """``unchanged``: a 200 whose body hashes like the last one (a server with stale validators)."""

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import parse_feed
-from connectors.errors import FeedFailure
 from connectors.fetcher import FetchLimits
 
 

@@ -8,8 +8,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.core.normalize import FeedEntry
-from streams.errors import BrokerUnavailable
-from streams.settings import Settings
+from streams.core.errors import BrokerUnavailable
+from streams.infra.settings import Settings
 
 
 class ArticleSink(Protocol):

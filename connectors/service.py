@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
+from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
 from connectors.core.schedule import (
@@ -30,12 +31,11 @@ from connectors.core.schedule import (
     advance,
     hints_from_headers,
 )
-from connectors.errors import FeedFailure
 from connectors.fetcher import Fetcher, FetchResult
 from connectors.metrics import ConnectorMetrics
 from connectors.producer import ArticleSink
 from connectors.state import StateStore
-from streams.errors import BrokerUnavailable
+from streams.core.errors import BrokerUnavailable
 
 log = logging.getLogger("wirewatch.connector")
 BROKER_RETRY_S = 5.0

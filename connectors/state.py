@@ -15,7 +15,7 @@ from pathlib import Path
 
 from connectors.core.normalize import FeedEntry
 from connectors.core.schedule import FeedState, Validators
-from streams.settings import Settings
+from streams.infra.settings import Settings
 
 _SCHEMA_VERSION = 1
 _SCHEMA = """

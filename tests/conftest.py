@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.devbroker import DevBroker, broker_answers
-from streams.settings import Settings, load_settings
+from streams.infra.settings import Settings, load_settings
+from streams.tools.devbroker import DevBroker, broker_answers
 from tests.support.kafka import unique_name
 from tests.support.processes import Child
 

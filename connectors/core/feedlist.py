@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import yaml
 
+from connectors.core.errors import FeedListError
 from connectors.core.text import normalise_language
 from connectors.core.urls import canonical_url
-from connectors.errors import FeedListError
 
 _FIELDS = ("url", "name", "outlet", "language", "interval", "tags")
 _OUTLET_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")

@@ -15,6 +15,7 @@ from typing import Any
 
 import feedparser
 
+from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
 from connectors.core.hostile import defuse_xml
 from connectors.core.text import (
@@ -26,7 +27,6 @@ from connectors.core.text import (
     normalise_whitespace,
 )
 from connectors.core.urls import article_id_for_guid, article_id_for_url, canonical_url, host_of
-from connectors.errors import FeedFailure
 from streams.core.models import Article, Source
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})

@@ -25,19 +25,18 @@ from typing import TYPE_CHECKING
 import aiohttp
 from faust.types import TP, EventT
 
-from connectors.errors import UrlRefused
-from connectors.guard import UrlGuard
 from streams import __version__
+from streams.api.host import WorkerHost
 from streams.api.metrics import ApiMetrics
 from streams.api.records import CompactedView, WebhookRecord, publish
 from streams.api.webhooks import AlertDeliveries, Delivery, DeliveryStatus, payload, retry_delay, signature_headers
 from streams.core.models import Alert
-from streams.settings import Settings
+from streams.infra.settings import Settings
+from streams.infra.url_guard import UrlGuard, UrlRefused
 
 if TYPE_CHECKING:
     import faust
 
-    from streams.app import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class WebhookDispatcher:
         self,
         app: faust.App,
         settings: Settings,
-        pipeline: Pipeline,
+        pipeline: WorkerHost,
         webhooks: CompactedView[WebhookRecord],
         metrics: ApiMetrics,
     ) -> None:

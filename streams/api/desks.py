@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from streams.api.records import DESK_NAME_PATTERN, DeskRecord, publish, read_desks, webhook_view
-from streams.errors import WirewatchError
-from streams.settings import Settings
+from streams.core.errors import WirewatchError
+from streams.infra.settings import Settings
 
 TOKEN_PREFIX = "wwd_"  # noqa: S105 - a prefix, not a token
 _DESK_NAME = re.compile(DESK_NAME_PATTERN)
@@ -88,7 +88,7 @@ def rotate_desk(settings: Settings, desk: DeskRecord | None, name: str, now: dat
 
 def remove_desk(settings: Settings, name: str, watch_ids: Iterable[str], webhook_ids: Iterable[str]) -> None:
     """Tombstone the desk, then its watches and webhooks (a removed desk must not keep firing alerts)."""
-    from streams.watches import publish as publish_watch
+    from streams.infra.watches import publish as publish_watch
 
     publish(settings, settings.topics.desks, name, None)
     for watch_id in watch_ids:
@@ -101,7 +101,7 @@ def remove_desk_everywhere(settings: Settings, name: str) -> None:
     """``desk rm`` without a worker: find the desk's watches and webhooks by reading their topics."""
     import asyncio
 
-    from streams.watches import current_watches
+    from streams.infra.watches import current_watches
 
     if name not in read_desks(settings):
         raise DeskError(f"no desk {name!r}")

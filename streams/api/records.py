@@ -1,7 +1,7 @@
 """Desk and webhook records: their wire shapes, and reading or writing their compacted topics.
 
 Both topics hold state (latest value per key, a tombstone deletes), like the watches topic. Workers follow
-them with ``streams.compacted.CompactedView``; the ``desk`` CLI reads them once and writes with ``publish``. Only
+them with ``streams.infra.compacted.CompactedView``; the ``desk`` CLI reads them once and writes with ``publish``. Only
 hashes of desk tokens are stored; webhook signing secrets have to be stored as they are (signing needs them),
 so the webhooks topic must be as protected as the broker itself (docs/decisions/0401-desk-api-design.md).
 """
@@ -13,9 +13,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from streams.compacted import CompactedView, OnInvalid, publish
 from streams.core.models import VersionedModel, WireModel
-from streams.settings import Settings
+from streams.infra.compacted import CompactedView, OnInvalid, publish
+from streams.infra.settings import Settings
 
 DESK_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 WebhookFormat = Literal["standard", "slack"]

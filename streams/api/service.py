@@ -53,12 +53,11 @@ from streams.api.schemas import (
 )
 from streams.api.spec import PROBLEM_TYPE, STATUS_TITLES, Operation, openapi_document
 from streams.api.store import AlertFollower, AlertStore, event_id, parse_event_id
+from streams.core.errors import BrokerUnavailable
 from streams.core.models import Watch, WireError, _one_line
-from streams.errors import BrokerUnavailable
-from streams.settings import Settings
-from streams.watchbook import WatchBook
-from streams.watches import WatchError, build_watch
-from streams.watches import publish as publish_watch
+from streams.infra.settings import Settings
+from streams.infra.watches import WatchBook, WatchError, build_watch
+from streams.infra.watches import publish as publish_watch
 
 log = logging.getLogger(__name__)
 
@@ -531,8 +530,7 @@ class DeskApi:
         return self._json(WebhookList(webhooks=[WebhookView.of(h) for h in hooks]))
 
     def _check_target(self, url: str) -> None:
-        from connectors.errors import UrlRefused
-        from connectors.guard import UrlGuard
+        from streams.infra.url_guard import UrlGuard, UrlRefused
 
         try:
             parsed = UrlGuard(allow_private_networks=self.settings.allow_private_networks).check_url(url)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from streams.errors import WirewatchError
+from streams.core.errors import WirewatchError
 
 SCHEMA_VERSION = 1
 

@@ -15,16 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from rapidfuzz import fuzz, process
 
+from streams.core.errors import ConfigError
 from streams.core.models import Outlet
 from streams.core.text import fold, lookup_key
-from streams.errors import ConfigError
 
 SCHEMA = 1
 ActorKind = Literal["person", "organization", "country"]
@@ -338,24 +337,13 @@ class Registries:
         }
 
 
-# --------------------------------------------------------------------------- loading
-def default_data_dir() -> Path:
-    from streams.registry import DATA_DIR
-
-    return DATA_DIR
-
-
-def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path | str] | None = None) -> Registries:
-    """Load and validate the registry files in ``data_dir`` (default: the shipped ones), or exactly ``paths``."""
-    if paths is None:
-        directory = Path(data_dir) if data_dir is not None else default_data_dir()
-        if not directory.is_dir():
-            raise ConfigError(f"registry directory not found: {directory}")
-        paths = sorted(directory.glob("*.yaml"))
-    files = [Path(p) for p in paths]
-    if not files:
+# --------------------------------------------------------------------------- parsing
+def parse_registries(sources: Iterable[tuple[str, str]]) -> Registries:
+    """Validate and assemble registry files given as (file name, text); reading them is the caller's
+    (``streams.infra.registry_files``), so the core never touches a file."""
+    loaded = [_parse_file(name, text) for name, text in sources]
+    if not loaded:
         raise ConfigError("no registry files (*.yaml) to load")
-    loaded = [_load_file(path) for path in files]
     problems = [problem for result in loaded for problem in result.problems]
     if problems:
         raise RegistryError(problems)
@@ -364,7 +352,7 @@ def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path 
 
 @dataclass
 class _LoadedFile:
-    path: Path
+    name: str
     kind: str = ""
     shape: _Header | None = None
     root: yaml.Node | None = None
@@ -372,16 +360,11 @@ class _LoadedFile:
 
     def problem(self, where: Sequence[str | int], message: str) -> Problem:
         line, column = _position(self.root, where)
-        return Problem(self.path.name, line, column, _dotted(where, self.root), message)
+        return Problem(self.name, line, column, _dotted(where, self.root), message)
 
 
-def _load_file(path: Path) -> _LoadedFile:
-    result = _LoadedFile(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        result.problems.append(Problem(path.name, 1, 1, "", f"cannot read: {err}"))
-        return result
+def _parse_file(name: str, text: str) -> _LoadedFile:
+    result = _LoadedFile(name)
     loader = yaml.CSafeLoader(text) if yaml.__with_libyaml__ else yaml.SafeLoader(text)
     try:
         result.root = loader.get_single_node()
@@ -389,14 +372,14 @@ def _load_file(path: Path) -> _LoadedFile:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        result.problems.append(Problem(path.name, line, column, "", f"not valid YAML: {err.problem or err}"))
+        result.problems.append(Problem(name, line, column, "", f"not valid YAML: {err.problem or err}"))
         return result
     finally:
         loader.dispose()
     kinds = [kind for kind in _FILE_SHAPES if isinstance(data, dict) and kind in data]
     if len(kinds) != 1:
         expected = " or ".join(f"'{k}:'" for k in _FILE_SHAPES)
-        result.problems.append(Problem(path.name, 1, 1, "", f"expected a mapping with exactly one of {expected}"))
+        result.problems.append(Problem(name, 1, 1, "", f"expected a mapping with exactly one of {expected}"))
         return result
     result.kind = kinds[0]
     try:
@@ -478,7 +461,7 @@ def _assemble(loaded: list[_LoadedFile]) -> Registries:
         actors=ActorIndex(a for _, _, a in actors),
         outlets=OutletIndex((o for _, _, o in outlets), state_media_of),
         topics=tuple(t for _, _, t in topics),
-        versions={r.path.name: r.shape.version for r in loaded if r.shape is not None},
+        versions={r.name: r.shape.version for r in loaded if r.shape is not None},
         warnings=tuple(_shared_alias_warnings(actors, outlets)),
     )
 
@@ -542,7 +525,7 @@ def _check(
     entries += [(f, "outlets", i, o.id) for f, i, o in outlets]
     entries += [(f, "topics", i, t.id) for f, i, t in topics]
     for file, key, index, entry_id in entries:
-        here = f"{file.path.name}, {key}[{index}]"
+        here = f"{file.name}, {key}[{index}]"
         if entry_id in seen:
             problems.append(file.problem([key, index, "id"], f"duplicate id {entry_id!r} (first in {seen[entry_id]})"))
         seen.setdefault(entry_id, here)

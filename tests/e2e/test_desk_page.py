@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
 from tests.integration.api.conftest import ApiWorker, api_settings
 from tests.support.desks import OpenApiClient, make_alert, produce_alerts, start_api_worker, wait_api_ready
 from tests.support.processes import Child

@@ -17,13 +17,13 @@ import jsonschema
 import pytest
 
 from streams.core.models import Alert, Article, DeadLetter, Source, Watch
-from streams.demo import DEMO_DIR, FeedServer, render_feeds
-from streams.reliability.oracle import check_alerts, default_tag, expected_alert_ids, pair_watches
-from streams.schemas import SCHEMA_DIR
-from streams.settings import Settings
-from streams.synthetic import CorpusSpec, synthetic_corpus
-from streams.topics import ensure_topics
-from streams.watches import build_watch, publish
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import Settings
+from streams.infra.watches import build_watch, publish
+from streams.tools.demo import DEMO_DIR, FeedServer, render_feeds
+from streams.tools.reliability.oracle import check_alerts, default_tag, expected_alert_ids, pair_watches
+from streams.tools.schemas import SCHEMA_DIR
+from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 from tests.support.kafka import Record, consume, consume_quiet, produce
 from tests.support.pipeline import start_worker, wait_healthy
 from tests.support.processes import Child
@@ -49,7 +49,7 @@ def _alerts(records: list[Record]) -> list[Alert]:
 
 @pytest.fixture(scope="module")
 def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    from streams.settings import load_settings
+    from streams.infra.settings import load_settings
     from tests.support.kafka import unique_name
 
     tmp = tmp_path_factory.mktemp("e2e")
@@ -210,7 +210,7 @@ def test_a_watch_added_while_the_worker_runs_applies_to_the_next_article(pipelin
 def test_two_workers_share_partitions_and_fire_each_alert_once(
     kafka_bootstrap: str, tmp_path: Path, children: list[Child]
 ) -> None:
-    from streams.settings import load_settings
+    from streams.infra.settings import load_settings
     from tests.support.kafka import unique_name
 
     settings = load_settings(

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from streams.core.models import Article, Source
-from streams.core.registry import load_registries
 from streams.core.tagger import Tagger
+from streams.infra.registry_files import load_registries
 
 EVERYDAY = [
     "The island of Upolu hosted the talks, and small island states asked for climate finance.",

@@ -13,9 +13,9 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from streams.devbroker import DevBroker, _alive
-from streams.settings import Settings, load_settings
-from streams.topics import ensure_topics, topic_specs
+from streams.infra.kafka_topics import ensure_topics, topic_specs
+from streams.infra.settings import Settings, load_settings
+from streams.tools.devbroker import DevBroker, _alive
 from tests.support.kafka import consume, create_topics, produce, unique_name
 from tests.support.processes import Child, child_env
 
@@ -87,7 +87,7 @@ def _free_port() -> int:
 
 def _wirewatch(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
+        [sys.executable, "-m", "streams.cli.main", *args],
         capture_output=True,
         text=True,
         env=child_env(**env),

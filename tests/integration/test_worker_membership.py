@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
-from streams.faust_membership import group_instance_id
-from streams.processes import free_port, settings_env
-from streams.settings import Settings, load_settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.processes import free_port, settings_env
+from streams.infra.settings import Settings, load_settings
+from streams.worker.membership import group_instance_id
 from tests.support.kafka import unique_name
 from tests.support.pipeline import wait_healthy
 from tests.support.processes import Child

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.reliability.harness import Bench
+from streams.tools.reliability.harness import Bench
 
 
 @pytest.fixture

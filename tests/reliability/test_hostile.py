@@ -7,15 +7,15 @@ from prometheus_client import CollectorRegistry
 
 from connectors.core.feedlist import FeedSpec
 from connectors.fetcher import Fetcher, FetchLimits
-from connectors.guard import UrlGuard
 from connectors.metrics import ConnectorMetrics
 from connectors.producer import KafkaArticleSink
 from connectors.service import Connector
 from connectors.state import StateStore
-from streams.reliability.harness import Bench, publish_watches, scenario
-from streams.reliability.hostile import HostileSpec, poisons, run_hostile
-from streams.reliability.traffic import read_topic, wait_drained
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.url_guard import UrlGuard
+from streams.tools.reliability.harness import Bench, publish_watches, scenario
+from streams.tools.reliability.hostile import HostileSpec, poisons, run_hostile
+from streams.tools.reliability.traffic import read_topic, wait_drained
 from tests.support.feed_server import FeedServer
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

@@ -13,14 +13,14 @@ from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import FeedEntry
 from connectors.core.urls import canonical_url
 from connectors.fetcher import Fetcher, FetchLimits
-from connectors.guard import UrlGuard
 from connectors.metrics import ConnectorMetrics
 from connectors.service import Connector
 from connectors.state import StateStore
-from streams.errors import BrokerUnavailable
-from streams.reliability.broker import BrokerRestartSpec, run_broker_restart
-from streams.reliability.connector import ConnectorCrashSpec, run_connector_crash
-from streams.reliability.harness import Bench
+from streams.core.errors import BrokerUnavailable
+from streams.infra.url_guard import UrlGuard
+from streams.tools.reliability.broker import BrokerRestartSpec, run_broker_restart
+from streams.tools.reliability.connector import ConnectorCrashSpec, run_connector_crash
+from streams.tools.reliability.harness import Bench
 from tests.support.feed_server import FeedServer
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

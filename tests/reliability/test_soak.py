@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.reliability.harness import Bench
-from streams.reliability.soak import MEMORY_GROWTH_LIMIT, SoakSpec, run_soak
+from streams.tools.reliability.harness import Bench
+from streams.tools.reliability.soak import MEMORY_GROWTH_LIMIT, SoakSpec, run_soak
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

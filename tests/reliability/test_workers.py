@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from streams.reliability.harness import Bench, Outcome
-from streams.reliability.recovery import RecoverySpec, SingleWorkerRecoverySpec, run_recovery
-from streams.reliability.scale import ScaleSpec, run_scale
-from streams.reliability.storm import StormSpec, run_storm
+from streams.tools.reliability.harness import Bench, Outcome
+from streams.tools.reliability.recovery import RecoverySpec, SingleWorkerRecoverySpec, run_recovery
+from streams.tools.reliability.scale import ScaleSpec, run_scale
+from streams.tools.reliability.storm import StormSpec, run_storm
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

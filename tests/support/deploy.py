@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from streams.settings import Settings, load_settings
+from streams.infra.settings import Settings, load_settings
 
 SETTINGS_ENV = {f"WIREWATCH_{name.upper()}" for name in Settings.model_fields}
 PINNED_IMAGE = re.compile(r"^[\w./-]+:(?!latest$)[\w][\w.-]*$")

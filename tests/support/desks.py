@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from streams.core.models import Alert
-from streams.settings import Settings
+from streams.infra.settings import Settings
 from tests.support.kafka import produce
 from tests.support.pipeline import free_port, worker_env
 from tests.support.processes import Child

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.processes import free_port, settings_env
-from streams.processes import wait_healthy as wait_worker_healthy
-from streams.settings import Settings
+from streams.infra.processes import free_port, settings_env
+from streams.infra.processes import wait_healthy as wait_worker_healthy
+from streams.infra.settings import Settings
 from tests.support.processes import Child
 
 __all__ = ["free_port", "start_worker", "wait_healthy", "worker_env"]

@@ -34,7 +34,7 @@ class Child:
 
     @classmethod
     def wirewatch(cls, args: list[str], log_path: Path, **env: str) -> Child:
-        return cls.python(["-m", "streams.cli", *args], log_path, **env)
+        return cls.python(["-m", "streams.cli.main", *args], log_path, **env)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

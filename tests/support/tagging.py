@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.registry import Registries, load_registries
+from streams.core.registry import Registries
 from streams.core.tagger import Tagger
+from streams.infra.registry_files import load_registries
 from streams.registry import DATA_DIR
 
 TEST_ACTORS = Path(__file__).parents[1] / "golden" / "tagging" / "registry" / "actors-test.yaml"

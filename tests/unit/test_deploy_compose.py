@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from streams import __version__
-from streams.settings import Settings
+from streams.infra.settings import Settings
 from tests.support.deploy import check_pinned, check_settings_env
 from tests.support.promql import PROMETHEUS_DIR, REPO
 

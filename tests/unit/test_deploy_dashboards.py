@@ -11,8 +11,15 @@ import promql_parser
 import pytest
 import yaml
 
-from streams.cli import main
-from streams.dashboards import BOARDS, DASHBOARD_DIR, DATASOURCE, dashboard_path, stale_dashboards, write_dashboards
+from streams.cli.main import main
+from streams.tools.dashboards import (
+    BOARDS,
+    DASHBOARD_DIR,
+    DATASOURCE,
+    dashboard_path,
+    stale_dashboards,
+    write_dashboards,
+)
 from tests.support.promql import REPO, concrete, dashboard_queries, metric_names
 
 PROVISIONING = REPO / "deploy" / "grafana" / "provisioning"

@@ -8,8 +8,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from connectors.metrics import UNLISTED_OUTLET, ConnectorMetrics
 from streams.core.models import Citation, StateMedia
-from streams.core.registry import Registries, load_registries
-from streams.metrics import WorkerMetrics, group_lag
+from streams.core.registry import Registries
+from streams.infra.observability import group_lag
+from streams.infra.registry_files import load_registries
+from streams.worker.metrics import WorkerMetrics
 from tests.support.promql import promtool
 from tests.unit.pipeline.factories import tagged, watch
 

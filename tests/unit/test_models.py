@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from streams.core.models import Article, Source, Watch, WireError
-from streams.schemas import SCHEMA_DIR, contract_schemas, stale_schemas
+from streams.tools.schemas import SCHEMA_DIR, contract_schemas, stale_schemas
 
 
 def _article() -> Article:

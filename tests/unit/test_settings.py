@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.errors import ConfigError
-from streams.settings import load_settings
+from streams.core.errors import ConfigError
+from streams.infra.settings import load_settings
 
 
 def test_topic_names_app_id_and_groups_derive_from_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +50,7 @@ def test_invalid_values_give_one_readable_error(
 
 
 def test_a_worker_id_makes_the_worker_a_static_member_at_its_address() -> None:
-    from streams.faust_membership import group_instance_id, membership_options
+    from streams.worker.membership import group_instance_id, membership_options
 
     assert group_instance_id(load_settings(worker_id=None)) is None  # a dynamic member
     settings = load_settings(worker_id="worker-0", web_host="worker-0.worker", web_port=6066)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from streams.core.models import TaggedArticle
-from streams.core.registry import load_registries
 from streams.core.tagger import Tagger
-from streams.tagging_accuracy import default_corpus_dir, feed_articles, kcna_articles
+from streams.infra.registry_files import load_registries
+from streams.tools.bench.accuracy import default_corpus_dir, feed_articles, kcna_articles
 
 CORPUS = default_corpus_dir()
 pytestmark = [

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.settings import Settings, load_settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import Settings, load_settings
 from tests.support.desks import (
     OpenApiClient,
     desk_token,
@@ -44,7 +44,12 @@ class ApiWorker:
         """Run ``wirewatch ARGS`` against this worker's topics; return stdout."""
         env = child_env(**worker_env(self.settings, self.settings.web_port))
         done = subprocess.run(
-            [sys.executable, "-m", "streams.cli", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "streams.cli.main", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

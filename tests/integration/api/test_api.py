@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from streams.app import create_app
-from streams.settings import load_settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import load_settings
+from streams.worker.app import create_app
 from tests.integration.api.conftest import ApiWorker, api_settings
 from tests.support.desks import (
     ADMIN_TOKEN,

@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from streams.core.models import DeadLetter
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
 from tests.integration.api.conftest import FAST_WEBHOOKS, ApiWorker, api_settings
 from tests.support.desks import OpenApiClient, make_alert, produce_alerts, start_api_worker, wait_api_ready
 from tests.support.kafka import consume

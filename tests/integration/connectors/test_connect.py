@@ -18,14 +18,14 @@ from prometheus_client import CollectorRegistry
 from connectors.core.feedlist import FeedSpec
 from connectors.core.urls import article_id_for_url, canonical_url
 from connectors.fetcher import Fetcher, FetchLimits
-from connectors.guard import UrlGuard
 from connectors.metrics import ConnectorMetrics
 from connectors.producer import KafkaArticleSink
 from connectors.service import Connector
 from connectors.state import StateStore, default_state_path
 from streams.core.models import Article
-from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import Settings
+from streams.infra.url_guard import UrlGuard
 from tests.support.feed_server import FeedServer
 from tests.support.kafka import Record, consume, consume_quiet
 from tests.support.processes import Child, child_env
@@ -131,7 +131,7 @@ def test_a_taken_metrics_port_is_a_one_line_error(
         taken.listen()
         port = taken.getsockname()[1]
         run = subprocess.run(
-            [sys.executable, "-m", "streams.cli", "connect", "--feeds", str(feeds), "--metrics-port", str(port)],
+            [sys.executable, "-m", "streams.cli.main", "connect", "--feeds", str(feeds), "--metrics-port", str(port)],
             capture_output=True, text=True, env=child_env(**_connect_env(test_settings)), timeout=60, check=False,
         )  # fmt: skip
     assert run.returncode == 1

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.offline import parse_files
 from streams.core.models import Article
-from streams.settings import load_settings
+from streams.infra.settings import load_settings
 from tests.support.processes import child_env
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ def test_the_cli_contract_on_a_sample(feedparser_corpus: list[Path], tmp_path: P
     not_a_feed.write_text("<html><body>hello</body></html>")
     missing = tmp_path / "missing.xml"
     run = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "feed", "parse", *map(str, sample), str(not_a_feed), str(missing)],
+        [sys.executable, "-m", "streams.cli.main", "feed", "parse", *map(str, sample), str(not_a_feed), str(missing)],
         capture_output=True, text=True, env=child_env(), timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 0
@@ -76,7 +76,7 @@ def test_the_cli_contract_on_a_sample(feedparser_corpus: list[Path], tmp_path: P
 
 def test_usage_errors_exit_non_zero() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "feed", "parse"],
+        [sys.executable, "-m", "streams.cli.main", "feed", "parse"],
         capture_output=True, text=True, env=child_env(), timeout=60, check=False,
     )  # fmt: skip
     assert run.returncode == 2

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.core.schedule import Validators
 from connectors.fetcher import USER_AGENT, Fetcher, FetchLimits
-from connectors.guard import UrlGuard
+from streams.infra.url_guard import UrlGuard
 from tests.support.feed_server import FeedServer
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.demo import DEMO_DIR, FeedServer, add_default_watches, render_feeds
-from streams.settings import Settings, load_settings
-from streams.topics import ensure_topics
+from streams.infra.kafka_topics import ensure_topics
+from streams.infra.settings import Settings, load_settings
+from streams.tools.demo import DEMO_DIR, FeedServer, add_default_watches, render_feeds
 from tests.support.kafka import unique_name
 from tests.support.pipeline import free_port, start_worker, wait_healthy
 from tests.support.processes import Child, child_env

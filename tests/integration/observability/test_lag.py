@@ -6,7 +6,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from streams.metrics import ConsumerLagProbe
+from streams.infra.observability import ConsumerLagProbe
 from tests.support.kafka import create_topics, unique_name
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from streams.dashboards import BOARDS, dashboard_path
+from streams.tools.dashboards import BOARDS, dashboard_path
 from tests.integration.observability.conftest import Stack
 from tests.support.promql import (
     PROMETHEUS_SERIES,

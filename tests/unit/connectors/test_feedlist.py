@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from connectors.core.errors import FeedListError
 from connectors.core.feedlist import FeedSpec, parse_feed_list
-from connectors.errors import FeedListError
 
 REPO = Path(__file__).resolve().parents[3]
 REGISTRY = REPO.parent / "shared" / "reference" / "state_media_registry.yaml"

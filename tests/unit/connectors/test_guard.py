@@ -8,8 +8,7 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from connectors.errors import UrlRefused
-from connectors.guard import UrlGuard, address_class
+from streams.infra.url_guard import UrlGuard, UrlRefused, address_class
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import ParseLimits, parse_feed
 from connectors.core.urls import article_id_for_guid, article_id_for_url
-from connectors.errors import FeedFailure
 
 FETCHED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEED = FeedSpec(url="https://news.example/rss", name="Example News", outlet="yonhap")

@@ -13,7 +13,7 @@ from connectors.core.schedule import FeedState, Validators
 from connectors.core.urls import article_id_for_url
 from connectors.state import StateStore, default_state_path
 from streams.core.models import Article, Source
-from streams.settings import load_settings
+from streams.infra.settings import load_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.watches import WatchError, build_watch, parse_duration, resolve_entity, watch_id_for
+from streams.infra.watches import WatchError, build_watch, parse_duration, resolve_entity, watch_id_for
 
 
 @pytest.mark.parametrize(

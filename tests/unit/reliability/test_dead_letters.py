@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streams.app import DEAD_LETTER_KEY_BYTES, DEAD_LETTER_PAYLOAD_BYTES, create_app
 from streams.core.models import DeadLetter
-from streams.settings import load_settings
+from streams.infra.settings import load_settings
+from streams.worker.app import DEAD_LETTER_KEY_BYTES, DEAD_LETTER_PAYLOAD_BYTES, create_app
 
 KAFKA_RECORD_LIMIT = 1024 * 1024
 

@@ -17,15 +17,15 @@ from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
-from streams.app import create_app
-from streams.faust_offsets import (
+from streams.infra.settings import load_settings
+from streams.worker.app import create_app
+from streams.worker.offsets import (
     PartitionHead,
     StuckWatch,
     committable_run,
     install_guard,
     read_stuck_partitions_again,
 )
-from streams.settings import load_settings
 from tests.unit.reliability.faust_lab import P0, P1, Lab, record
 
 RAW = TP("p.articles.raw", 0)
@@ -274,7 +274,7 @@ async def test_the_flush_before_a_commit_waits_for_records_still_in_the_producer
         await asyncio.sleep(0.3)  # the client's accumulator is full: an acks=all round trip
         sent.append(fut)
 
-    monkeypatch.setattr("streams.faust_offsets._faust_send_pending", slow_send)
+    monkeypatch.setattr("streams.worker.offsets._faust_send_pending", slow_send)
     await buffer.start()
     try:
         for number in range(3):

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from streams.core.alerts import PairCandidate, oracle_alert_ids
 from streams.core.models import Alert
-from streams.reliability.oracle import candidates_by_watch, check_alerts, default_tag, pair_watches
-from streams.reliability.storm import StormSpec
-from streams.synthetic import CorpusSpec, synthetic_corpus
+from streams.tools.reliability.oracle import candidates_by_watch, check_alerts, default_tag, pair_watches
+from streams.tools.reliability.storm import StormSpec
+from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 from tests.support.desks import make_alert
 
 PARTITIONS = 4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.reliability.soak import Sample, SoakFigures, SoakSpec
-from streams.reliability.traffic import PacedStats
+from streams.tools.reliability.soak import Sample, SoakFigures, SoakSpec
+from streams.tools.reliability.traffic import PacedStats
 
 SPEC = SoakSpec(duration_s=100.0, rate=100.0, warmup_s=20.0, sample_every_s=5.0, memory_window_s=20.0)
 MIB = 2**20

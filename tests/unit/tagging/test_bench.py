@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.core.registry import Registries
-from streams.tagging_bench import alias_count, generate_articles, naive_baseline, resized, run_tagging_bench
+from streams.tools.bench.tagging import alias_count, generate_articles, naive_baseline, resized, run_tagging_bench
 
 
 def test_resized_registries_have_the_requested_alias_count(test_registries: Registries) -> None:

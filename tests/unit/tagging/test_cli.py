@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.cli import main
+from streams.cli.main import main
+from streams.cli.tagging import tag_lines
 from streams.core.tagger import Tagger
-from streams.tagging_cli import tag_lines
 
 GOOD = {
     "id": "a1",

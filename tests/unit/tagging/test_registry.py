@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.core.registry import RegistryError, load_registries
+from streams.core.registry import RegistryError
+from streams.infra.registry_files import load_registries
 from streams.registry import DATA_DIR
 
 HEADER = 'schema: 1\nversion: "2026.11.27"\n'

@@ -1,0 +1,48 @@
+"""What the desk API needs of the worker it runs in, as a protocol: the worker passes itself in
+(``install_desk_api(app, settings, pipeline)``) and the API never imports the worker (decision 0701)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from faust.types import EventT, StreamT, TopicT
+from prometheus_client import CollectorRegistry
+
+from streams.infra.compacted import OnInvalid
+from streams.infra.watches import WatchBook
+
+
+class HasRegistry(Protocol):
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+
+class WorkerHost(Protocol):
+    @property
+    def metrics(self) -> HasRegistry: ...
+
+    @property
+    def watchbook(self) -> WatchBook: ...
+
+    @property
+    def alerts(self) -> TopicT: ...
+
+    def invalid_record(self, stage: str) -> OnInvalid:
+        """A callback that dead-letters what a compacted-topic view could not read."""
+
+    def run_stage(
+        self, stage: str, stream: StreamT[bytes], handle: Callable[[EventT[bytes]], Awaitable[None]]
+    ) -> Awaitable[None]:
+        """Iterate ``stream`` through ``handle``, dead-lettering what fails (the worker's one stage policy)."""
+
+    def dead_letter(
+        self,
+        stage: str,
+        reason: str,
+        error: str,
+        key: bytes | None,
+        value: bytes | None,
+        event: EventT[bytes] | None = None,
+    ) -> Awaitable[None]:
+        """Send a record that cannot be processed to the dead-letter topic, counted."""
