@@ -26,10 +26,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from streams.core.models import Alert, WireError
+from streams.infra.kafka_topics import ALERT_RETENTION_S
 
 log = logging.getLogger(__name__)
 
-STORE_RETENTION_S = 30 * 86400
+STORE_RETENTION_S = ALERT_RETENTION_S
 """As long as the alerts topic keeps alerts: older rows are pruned."""
 
 _SCHEMA = """

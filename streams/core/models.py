@@ -23,6 +23,11 @@ WatchScope = Literal["article", "paragraph", "sentence"]
 TextField = Literal["title", "summary", "content", "credits"]
 
 
+def sources_content(role: CitationRole) -> bool:
+    """Whether a citation in this role sources the article's content: a photo credit alone does not."""
+    return role != "photo_credit"
+
+
 class WireError(WirewatchError):
     """A message does not match its contract (a poison message): the reason is one line."""
 

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from streams.core.matcher import FIELDS, Candidate, Document
-from streams.core.models import Article, Citation, CitationRole, StateMedia
+from streams.core.models import Article, Citation, CitationRole, StateMedia, sources_content
 from streams.core.registry import OutletEntry, OutletIndex
 
 # Unnamed references to a country's state media, matched as whole phrases in any case.
@@ -523,7 +523,7 @@ def _state_media(publisher: OutletEntry | None, attributions: Sequence[_Attribut
             )
         )
     state_sourced = (publisher is not None and publisher.state) or any(
-        a.outlet.state and a.role != "photo_credit" for a in attributions
+        a.outlet.state and sources_content(a.role) for a in attributions
     )
     return StateMedia(
         publisher=publisher.to_outlet() if publisher is not None else None,

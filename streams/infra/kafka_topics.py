@@ -12,6 +12,8 @@ from streams.core.errors import BrokerUnavailable
 from streams.infra.settings import Settings
 
 _DAY_MS = 24 * 3600 * 1000
+ALERT_RETENTION_S = 30 * 86400
+"""How long the alerts topic keeps alerts; the desk alert store prunes its rows after as long."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Watches are state: the latest value per watch_id, a tombstone deletes it.
         TopicSpec(t.watches, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         TopicSpec(t.pairs, n, {"retention.ms": str(2 * _DAY_MS)}),
-        TopicSpec(t.alerts, n, {"retention.ms": str(30 * _DAY_MS)}),
+        TopicSpec(t.alerts, n, {"retention.ms": str(ALERT_RETENTION_S * 1000)}),
         TopicSpec(t.deadletter, 1, {"retention.ms": str(14 * _DAY_MS)}),
         # Desk records and webhook endpoints are state too: latest value per key, a tombstone deletes.
         TopicSpec(t.desks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),

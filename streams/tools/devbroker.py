@@ -21,6 +21,7 @@ from pathlib import Path
 from string import Template
 
 from streams.core.errors import BrokerError
+from streams.infra.processes import free_port
 
 KAFKA_VERSION = "4.1.2"
 _DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
@@ -100,7 +101,7 @@ class DevBroker:
             raise BrokerError(f"port {self.port} on 127.0.0.1 is in use by another program")
         self._fetch_jars(progress)
         self.node_dir.mkdir(parents=True, exist_ok=True)
-        controller_port = _free_port()
+        controller_port = free_port()
         config = self._write_configs(controller_port)
         classpath = f"{self.libs_dir}/*"
         if not (self.data_dir / "meta.properties").exists():
@@ -297,12 +298,6 @@ def _port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((host, port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _last_line(text: str) -> str:

@@ -19,6 +19,7 @@ from prometheus_client import (
     Info,
 )
 
+from streams.core.models import sources_content
 from streams.infra.observability import add_process_collectors
 
 if TYPE_CHECKING:
@@ -186,8 +187,8 @@ class WorkerMetrics:
         for topic in tagged.topics:
             self.topic_articles.labels(topic.id).inc()
         if tagged.state_media.state_sourced:
-            # the registry's own flag decides what is state media; a photo credit alone is not sourcing
-            sources: list[Outlet] = [c for c in tagged.state_media.cited if c.role != "photo_credit"]
+            # the registry's own flag decides what is state media
+            sources: list[Outlet] = [c for c in tagged.state_media.cited if sources_content(c.role)]
             sources += [tagged.state_media.publisher] if tagged.state_media.publisher else []
             for country, category in {
                 (o.country or "unknown", o.category) for o in sources if o.id in self._state_outlets

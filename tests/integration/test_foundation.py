@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from streams.infra.kafka_topics import ensure_topics, topic_specs
+from streams.infra.processes import free_port
 from streams.infra.settings import Settings, load_settings
 from streams.tools.devbroker import DevBroker, _alive
 from tests.support.kafka import consume, create_topics, produce, unique_name
@@ -79,12 +80,6 @@ def _topic_configs(admin: KafkaAdminClient, topic: str) -> dict[str, str]:
     return {name: entry["value"] for name, entry in answer["topic"][topic].items()}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wirewatch(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "streams.cli.main", *args],
@@ -98,7 +93,7 @@ def _wirewatch(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_dev_broker_start_twice_status_and_stop_leave_no_jvm(kafka_bootstrap: str) -> None:
     settings = load_settings()
-    port = _free_port()
+    port = free_port()
     broker = DevBroker(settings.home, port=port)
     try:
         started = time.monotonic()
@@ -141,7 +136,7 @@ def test_kafka_start_refuses_a_port_taken_by_another_program() -> None:
 
 
 def test_kafka_start_without_java_says_so_in_one_line(tmp_path: Path) -> None:
-    result = _wirewatch(["kafka", "start", "--port", str(_free_port())], PATH=str(tmp_path))
+    result = _wirewatch(["kafka", "start", "--port", str(free_port())], PATH=str(tmp_path))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines == ["wirewatch: error: java not found on PATH: install a JDK (17 or newer) to run the dev broker"]
@@ -154,7 +149,7 @@ def test_kafka_start_without_mvn_and_no_cached_jars_says_so(tmp_path: Path) -> N
     assert java is not None
     (bin_dir / "java").symlink_to(java)
     result = _wirewatch(
-        ["kafka", "start", "--port", str(_free_port())],
+        ["kafka", "start", "--port", str(free_port())],
         PATH=str(bin_dir),
         WIREWATCH_HOME=str(tmp_path / "home"),
     )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from kafka.errors import KafkaError
 
+from streams.tools.figures import percentile
 from streams.tools.reliability.harness import Bench, publish_watches, scenario
 from streams.tools.reliability.traffic import PacedProducer, PacedStats, total_lag, wait_drained
 from streams.tools.synthetic import CorpusSpec, synthetic_corpus
@@ -64,7 +65,7 @@ class SoakFigures:
 
     @property
     def lag_p99(self) -> float:
-        return _percentile(sorted(s.lag for s in self._steady()), 0.99)
+        return percentile([s.lag for s in self._steady()], 0.99)
 
     @property
     def lag_slope_per_min(self) -> float:
@@ -155,8 +156,8 @@ def run_soak(spec: SoakSpec, bench: Bench) -> SoakFigures:
             produced=produced,
             samples=tuple(samples),
             alerts=len(latencies),
-            latency_p50_s=_percentile(latencies, 0.5),
-            latency_p99_s=_percentile(latencies, 0.99),
+            latency_p50_s=percentile(latencies, 0.5),
+            latency_p99_s=percentile(latencies, 0.99),
             processing_errors=sum(1 for letter in letters if letter.reason == "processing_error"),
             tracebacks=run.tracebacks(),
             crashed=tuple(run.crashed()),
@@ -168,9 +169,3 @@ def _fresh(count: int, seed: int) -> Iterator[tuple[bytes, bytes]]:
     for article in synthetic_corpus(CorpusSpec(count=count, pair_share=0.2, seed=seed), datetime.now(UTC)):
         stamped = article.model_copy(update={"fetched": datetime.now(UTC)})
         yield stamped.id.encode(), stamped.to_json()
-
-
-def _percentile(ordered: list[float] | list[int], share: float) -> float:
-    if not ordered:
-        return float("nan")
-    return float(ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))])

@@ -24,6 +24,7 @@ from connectors.service import Connector
 from connectors.state import StateStore, default_state_path
 from streams.core.models import Article
 from streams.infra.kafka_topics import ensure_topics
+from streams.infra.processes import free_port
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard
 from tests.support.feed_server import FeedServer
@@ -106,7 +107,7 @@ def test_metrics_are_served_while_connecting(
 ) -> None:
     feed_server.publish("/feeds/world", 2)
     feeds = _feed_list(tmp_path / "feeds.yaml", feed_server, {"World": "/feeds/world"})
-    port = _free_port()
+    port = free_port()
     child = Child.wirewatch(
         ["connect", "--feeds", str(feeds), "--allow-private-networks", "--metrics-port", str(port)],
         tmp_path / "connect.log",
@@ -139,12 +140,6 @@ def test_a_taken_metrics_port_is_a_one_line_error(
         f"wirewatch: error: metrics port {port}: Address already in use "
         "(choose another with --metrics-port, or 0 for none)"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_refused_without_allow_private_networks_says_why(
