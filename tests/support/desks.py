@@ -83,8 +83,12 @@ def start_api_worker(settings: Settings, log_dir: Path, name: str = "worker", **
 
 
 def wait_api_ready(child: Child, base: str, timeout_s: float = 90.0) -> None:
-    """Until the API answers ``ok`` for the admin token: desks, watches and alert store loaded."""
+    """Until the API answers ``ok`` for the admin token: desks, watches and alert store loaded.
+
+    The polls back off (0.5 s, then up to 3 s apart): each counts against the admin token's rate limit, which a
+    test of the limit sets low, and a slow start on a loaded machine must not use it up."""
     deadline = time.monotonic() + timeout_s
+    pause = 0.5
     while time.monotonic() < deadline:
         assert child.is_running(), f"worker exited:\n{child.log()[-4000:]}"
         try:
@@ -93,7 +97,8 @@ def wait_api_ready(child: Child, base: str, timeout_s: float = 90.0) -> None:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.5)
+        time.sleep(pause)
+        pause = min(pause * 1.6, 3.0)
     raise AssertionError(f"API not ready within {timeout_s} s:\n{child.log()[-4000:]}")
 
 
