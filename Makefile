@@ -35,6 +35,7 @@ lint: install
 	$(VENV)/bin/mypy
 	$(WIREWATCH) schemas --check
 	$(WIREWATCH) dashboards --check
+	$(WIREWATCH) docs --check
 
 # Runs $(1) against the real dev broker: a broker that already answers is reused; one this recipe started is
 # stopped again, whatever the outcome.

@@ -73,6 +73,13 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
     return write_or_check("schemas", args.check, stale_schemas, write_schemas)
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from streams.tools.generated import write_or_check
+    from streams.tools.reference import stale_pages, write_pages
+
+    return write_or_check("docs", args.check, stale_pages, write_pages)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wirewatch", description="wirewatch: news feeds to Kafka to tagged articles to watched-pair alerts."
@@ -98,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="write deploy/schemas/*.json from the wire models")
     schemas.add_argument("--check", action="store_true", help="only check the committed files are current")
     schemas.set_defaults(handler=_cmd_schemas)
+
+    docs = sub.add_parser("docs", help="write docs/reference/*.md (configuration, command line) from the code")
+    docs.add_argument("--check", action="store_true", help="only check the committed files are current")
+    docs.set_defaults(handler=_cmd_docs)
 
     bench = sub.add_parser("bench", help="benchmarks that print measured figures beside a baseline")
     benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")

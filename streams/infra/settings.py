@@ -48,15 +48,27 @@ class TopicNames:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="WIREWATCH_", env_file=".env", extra="ignore", frozen=True, validate_default=True
+        env_prefix="WIREWATCH_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+        use_attribute_docstrings=True,  # each field's docstring is its description (docs/reference/configuration.md)
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    """Kafka bootstrap servers, ``host:port[,host:port…]``."""
     topic_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")] = "wirewatch"
+    """Prefix of every topic; the Faust app id (``<prefix>-worker``) and the consumer groups derive from it, so
+    two prefixes never share state."""
     topic_partitions: Annotated[int, Field(ge=1, le=1024)] = 4
+    """Partitions of the article, pairs and alert topics: the unit of scale-out (workers ≤ partitions)."""
     topic_replication: Annotated[int, Field(ge=1, le=16)] = 1
+    """Replication factor of the topics wirewatch creates."""
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
+    """The worker's web server: ``/health``, ``/metrics``, the desk API and page."""
     connector_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
+    """The connector's ``/metrics`` port (0: none)."""
     web_bind: str = "127.0.0.1"
     """Address the worker's web server listens on (``0.0.0.0`` in containers)."""
     web_host: str = "127.0.0.1"
@@ -73,25 +85,34 @@ class Settings(BaseSettings):
     """How long a worker may go silent before the group gives its partitions to the others: the failover time
     of a worker that never comes back (decision 0606)."""
     worker_heartbeat_interval_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    """How often a worker tells its group it is alive; at most a third of the session timeout."""
     worker_leave_group_on_stop: bool = True
     """On SIGTERM, leave the group so the others take the partitions over at once (scale-in, a deploy). Set
     false for restarts that bring the same ``worker_id`` back within the session timeout."""
     allow_private_networks: bool = False
+    """Let feed fetches and webhooks reach loopback and private addresses (tests and the demo only)."""
     home: Path = Field(default_factory=_default_home)
     """Cache and state outside the repository: broker jars and data, connector state, desk store."""
     admin_token: SecretStr | None = None
+    """The desk API's admin token (manages desks); never logged."""
     api_rate_limit: str = "600/minute"
     """Requests per desk token (or per address without a valid token), in ``limits`` notation."""
     api_max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    """Request body cap of the desk API (413 above it)."""
     sse_retention_s: Annotated[int, Field(ge=60)] = 24 * 3600
     """How far back ``Last-Event-ID`` resumes the live stream; older cursors get a ``reset`` event."""
     sse_heartbeat_s: Annotated[float, Field(gt=0, le=15)] = 15.0
+    """A heartbeat comment on the live stream after this much silence."""
     webhook_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """One webhook delivery attempt's deadline."""
     webhook_retry_base_s: Annotated[float, Field(gt=0)] = 10.0
     """First retry delay; each later one is ``webhook_retry_factor`` times longer (with jitter)."""
     webhook_retry_factor: Annotated[float, Field(ge=1)] = 3.0
+    """Growth of the retry delay per attempt."""
     webhook_retry_max_s: Annotated[float, Field(gt=0)] = 3 * 3600.0
+    """The longest retry delay."""
     webhook_max_attempts: Annotated[int, Field(ge=1, le=50)] = 12
+    """Attempts before a delivery goes to the dead-letter topic."""
     webhook_secret_overlap_s: Annotated[int, Field(ge=0)] = 24 * 3600
     """How long a rotated-away webhook secret still signs deliveries beside the new one."""
 
