@@ -1,4 +1,4 @@
-"""``wirewatch``: the one command-line entry point (DESIGN.md §3).
+"""``wirewatch``: the one command-line entry point (docs/reference/cli.md).
 
 Sub-commands import their modules lazily so ``wirewatch feed parse`` does not pay for Faust. Every
 expected failure is a ``WirewatchError``: printed as one line on stderr, exit code 1.

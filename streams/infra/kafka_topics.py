@@ -1,4 +1,4 @@
-"""The Kafka topics of DESIGN.md §2 and their settings, created idempotently."""
+"""The Kafka topics of docs/concepts/pipeline.md ("Topics and contracts") and their settings, created idempotently."""
 
 from __future__ import annotations
 

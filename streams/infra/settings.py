@@ -30,7 +30,7 @@ def _default_home() -> Path:
 
 
 class TopicNames:
-    """Names of the topics of DESIGN.md §2 under one prefix."""
+    """Names of the topics of docs/concepts/pipeline.md ("Topics and contracts") under one prefix."""
 
     def __init__(self, prefix: str) -> None:
         self.articles_raw = f"{prefix}.articles.raw"

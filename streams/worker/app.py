@@ -6,7 +6,7 @@
 Agents are thin loops around ``Pipeline`` methods, which decode, call the pure core, send and count. Every
 stage runs through ``run_stage``: a poison message goes to the dead-letter topic with its stage, reason and
 original bytes, and the worker keeps going (an exception inside a Faust agent would otherwise ack the
-message silently, DESIGN.md §6). Processing is at-least-once; alert ids are deterministic so redelivered
+message silently, decision 0004). Processing is at-least-once; alert ids are deterministic so redelivered
 alerts are recognisable.
 """
 
