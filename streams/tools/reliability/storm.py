@@ -108,8 +108,9 @@ def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpe
     started = time.monotonic()
     kills: list[Kill] = []
 
-    def kill(worker: WorkerSlot, signal: str = "KILL") -> None:
-        state = group_state(run.settings)
+    def kill(worker: WorkerSlot, signal: str = "KILL", state: str | None = None) -> None:
+        """``state``: the group's state read just before (the rebalance an aimed kill waited for), else read now."""
+        state = state or group_state(run.settings)
         if signal == "KILL":
             worker.kill()
         else:
@@ -126,18 +127,21 @@ def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpe
         victim.start()
         if number in aimed:
             other = workers[1 - workers.index(victim)]
-            _wait_for_rebalance(run, victim)
-            kill(other)
+            kill(other, state=_wait_for_rebalance(run, victim))
             time.sleep(rng.uniform(0.0, 2.0))
             other.start()
     return kills
 
 
-def _wait_for_rebalance(run: Scenario, joining: WorkerSlot, timeout_s: float = 30.0) -> None:
-    """Until the group rebalances because ``joining`` joined (or ``timeout_s`` passed: the kill happens anyway
-    and its recorded group state says what it hit)."""
+def _wait_for_rebalance(run: Scenario, joining: WorkerSlot, timeout_s: float = 30.0) -> str:
+    """Until the group rebalances because ``joining`` joined (or ``timeout_s`` passed: the kill happens anyway);
+    the state last read, for the kill that follows at once. With static members a rebalance of live workers
+    takes well under a second: reading the state again before the kill could already find it over."""
     deadline = time.monotonic() + timeout_s
+    state = "unknown"
     while time.monotonic() < deadline and joining.is_running():
-        if group_state(run.settings) in REBALANCING:
-            return
-        time.sleep(0.1)
+        state = group_state(run.settings)
+        if state in REBALANCING:
+            return state
+        time.sleep(0.05)
+    return state
