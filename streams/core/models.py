@@ -1,4 +1,4 @@
-"""The wire contracts of docs/concepts/pipeline.md ("Topics and contracts"), defined once for connectors, agents, the API and the schemas.
+"""The wire contracts (docs/concepts/pipeline.md, "Topics and contracts"), defined once for every side.
 
 Each model is a frozen pydantic model: the same class validates incoming JSON (``from_wire``), writes
 outgoing JSON (``to_wire``) and generates ``deploy/schemas/*.json`` (``wirewatch schemas``), so the
