@@ -202,6 +202,21 @@ class Decision:
     alert_id: str
     corroboration: int
 
+    @property
+    def is_new_alert(self) -> bool:
+        """A story's first alert (the oracle's and the metrics' "alert")."""
+        return self.outcome == "fire"
+
+    @property
+    def sends_alert(self) -> bool:
+        """An alert goes out: a new one, or the founder's redelivery re-sending the same ``alert_id``."""
+        return self.outcome in ("fire", "refire")
+
+    @property
+    def counts_in_hour(self) -> bool:
+        """The article counts in the watch's hourly figures: it opened a story or corroborated one."""
+        return self.outcome in ("fire", "corroborate")
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -308,6 +323,37 @@ class StoryBook:
         return tuple(self._drop(story_id) for story_id in stale)
 
 
+@dataclass(frozen=True)
+class PairEffects:
+    """What the decide stage must do for one candidate; the shell only applies it."""
+
+    outcome: Outcome
+    """The decision and the stories to write or drop."""
+    hourly: dict[str, int] | None
+    """The watch's hourly counts to write, when this article counted; None leaves them unchanged."""
+    hour_count: int | None
+    """This article's hour's count after it, for the gauge."""
+    alert: Alert | None
+    """The alert to send, if any (a new one or a re-send with the same id)."""
+
+    @property
+    def decision(self) -> Decision:
+        return self.outcome.decision
+
+
+def decide_pair(book: StoryBook, hourly: dict[str, int], candidate: PairCandidate, now: datetime) -> PairEffects:
+    """One candidate through the watch's story book, its hourly counts and the alert it may fire at ``now``."""
+    outcome = book.decide(candidate)
+    decision = outcome.decision
+    counts = record_hour(hourly, candidate.fetched) if decision.counts_in_hour else None
+    return PairEffects(
+        outcome=outcome,
+        hourly=counts,
+        hour_count=counts[hour_window(candidate.fetched)] if counts is not None else None,
+        alert=build_alert(candidate, decision, fired_at=now) if decision.sends_alert else None,
+    )
+
+
 def build_alert(candidate: PairCandidate, decision: Decision, fired_at: datetime) -> Alert:
     return Alert(
         alert_id=decision.alert_id,
@@ -356,7 +402,7 @@ def oracle_alert_ids(candidates_by_watch: Mapping[str, Sequence[PairCandidate]])
     for candidates in candidates_by_watch.values():
         book = StoryBook()
         for candidate in candidates:
-            outcome = book.decide(candidate)
-            if outcome.decision.outcome == "fire":
-                fired.add(outcome.decision.alert_id)
+            decision = book.decide(candidate).decision
+            if decision.is_new_alert:
+                fired.add(decision.alert_id)
     return fired

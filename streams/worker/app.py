@@ -34,12 +34,11 @@ from streams.core.alerts import (
     Outcome,
     PairCandidate,
     StoryBook,
-    build_alert,
-    hour_window,
+    decide_pair,
     match_watches,
-    record_hour,
     watch_summary,
 )
+from streams.core.delivery import delivery_mark, is_duplicate, is_expired
 from streams.core.models import Article, DeadLetter, WireError
 from streams.infra.compacted import OnInvalid
 from streams.infra.observability import ConsumerLagProbe
@@ -52,7 +51,6 @@ from streams.worker.offsets import guard_offsets
 
 log = logging.getLogger(__name__)
 
-SEEN_TTL_S = 3 * 86400
 DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024
 DEAD_LETTER_KEY_BYTES = 1024
 """A dead letter keeps at most this much of the record's value and key, so it fits in a Kafka record (1 MiB) even
@@ -72,7 +70,7 @@ class Pipeline:
         self.alerts: TopicT = app.topic(names.alerts)
         self.deadletter: TopicT = app.topic(names.deadletter)
         partitions = settings.topic_partitions
-        # article id → "<partition>:<offset>@<unix time>" of its first delivery (expires after SEEN_TTL_S)
+        # article id → the mark of its first delivery (streams.core.delivery)
         self.seen = app.Table("seen-articles", partitions=partitions, key_type=bytes, value_type=bytes)
         # per watch: "<watch>␟stories" → story ids, "<watch>␟story␟<id>" → OpenStory, "<watch>␟hourly" → counts
         self.watch_state = app.Table("watch-state", partitions=partitions, key_type=bytes, value_type=bytes)
@@ -85,12 +83,11 @@ class Pipeline:
     async def tag_one(self, event: EventT[bytes]) -> None:
         article = Article.from_wire(event.value)
         key = article.id.encode()
-        delivery = f"{event.message.partition}:{event.message.offset}@".encode()
-        first = self.seen.get(key)
-        if first is not None and not first.startswith(delivery):  # a redelivery of the same record is not a duplicate
+        partition, offset = event.message.partition, event.message.offset
+        if is_duplicate(self.seen.get(key), partition, offset):
             self.metrics.duplicates.inc()
             return
-        self.seen[key] = delivery + str(int(time.time())).encode()
+        self.seen[key] = delivery_mark(partition, offset, time.time())
         if self._tag is None:
             self._tag = default_tagger()
         tagged = self._tag(article)
@@ -105,21 +102,20 @@ class Pipeline:
     async def decide_one(self, event: EventT[bytes]) -> None:
         candidate = PairCandidate.from_wire(event.value)
         watch = candidate.watch
-        outcome = self.story_book(watch.watch_id).decide(candidate)
-        self._persist(watch.watch_id, outcome)
-        decision = outcome.decision
+        effects = decide_pair(
+            self.story_book(watch.watch_id), self.hourly(watch.watch_id), candidate, datetime.now(UTC)
+        )
+        self._persist(watch.watch_id, effects.outcome)
         labels = (watch.desk, watch.watch_id)
-        if decision.outcome in ("fire", "corroborate"):
-            hourly = record_hour(self.hourly(watch.watch_id), candidate.fetched)
-            self.watch_state[_state_key(watch.watch_id, "hourly")] = json.dumps(hourly).encode()
-            self.metrics.watch_hour_articles.labels(*labels).set(hourly[hour_window(candidate.fetched)])
-        if decision.outcome == "corroborate":
+        if effects.hourly is not None:
+            self.watch_state[_state_key(watch.watch_id, "hourly")] = json.dumps(effects.hourly).encode()
+            self.metrics.watch_hour_articles.labels(*labels).set(effects.hour_count or 0)
+        if effects.decision.outcome == "corroborate":
             self.metrics.corroborations.labels(*labels).inc()
-        if decision.outcome in ("fire", "refire"):
-            alert = build_alert(candidate, decision, fired_at=datetime.now(UTC))
-            await self.alerts.send(key=alert.alert_id.encode(), value=alert.to_json())
-            if decision.outcome == "fire":
-                self.metrics.observe_alert(alert)
+        if effects.alert is not None:
+            await self.alerts.send(key=effects.alert.alert_id.encode(), value=effects.alert.to_json())
+            if effects.decision.is_new_alert:
+                self.metrics.observe_alert(effects.alert)
 
     # ------------------------------------------------------------------ per-watch state
     def story_book(self, watch_id: str) -> StoryBook:
@@ -208,8 +204,7 @@ class Pipeline:
         return dead_letter
 
     def forget_old_articles(self, now: float) -> int:
-        cutoff = now - SEEN_TTL_S
-        expired = [key for key, value in list(self.seen.items()) if int(value.rsplit(b"@", 1)[1]) < cutoff]
+        expired = [key for key, mark in list(self.seen.items()) if is_expired(mark, now)]
         for key in expired:
             del self.seen[key]
         return len(expired)

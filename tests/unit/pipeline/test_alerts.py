@@ -10,6 +10,7 @@ from streams.core.alerts import (
     WatchIndex,
     alert_id_for,
     build_alert,
+    decide_pair,
     hour_window,
     match_watches,
     record_hour,
@@ -116,6 +117,24 @@ def test_after_the_cooldown_a_similar_article_opens_a_new_story_and_the_old_one_
     assert later.decision.alert_id != first.decision.alert_id
     assert later.expired == (first.decision.story_id,)
     assert [s.founder for s in book.stories] == ["a2"]
+
+
+def test_decide_pair_says_what_the_shell_must_send_count_and_write() -> None:
+    """The decide stage applies these effects and decides nothing itself (one place for "alert = fire")."""
+    book, now = StoryBook(), T0 + timedelta(hours=1)
+    fired = decide_pair(book, {}, _candidate("a1", PACT), now)
+    assert fired.decision.is_new_alert and fired.alert is not None
+    assert (fired.alert.alert_id, fired.alert.fired_at) == (fired.decision.alert_id, now)
+    assert fired.hourly == {hour_window(T0): 1} and fired.hour_count == 1
+    corroborated = decide_pair(book, fired.hourly, _candidate("a2", PACT_REWRITE, after_s=60), now)
+    assert corroborated.alert is None and corroborated.decision.outcome == "corroborate"
+    assert corroborated.hour_count == 2
+    refired = decide_pair(book, corroborated.hourly or {}, _candidate("a1", PACT), now)
+    assert refired.alert is not None and not refired.decision.is_new_alert  # the same id sent again, not counted
+    assert refired.alert.alert_id == fired.alert.alert_id
+    assert refired.hourly is None  # a redelivery does not count twice
+    duplicate = decide_pair(book, {}, _candidate("a2", PACT_REWRITE, after_s=60), now)
+    assert (duplicate.alert, duplicate.hourly) == (None, None)
 
 
 def test_a_book_rebuilt_from_persisted_stories_decides_the_same() -> None:
