@@ -13,13 +13,11 @@ alerts are recognisable.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Literal
 
 import faust
 from faust.types import EventT, StreamT, TopicT
@@ -38,8 +36,10 @@ from streams.core.alerts import (
     match_watches,
     watch_summary,
 )
+from streams.core.deadletters import Origin
+from streams.core.deadletters import dead_letter as build_dead_letter
 from streams.core.delivery import delivery_mark, is_duplicate, is_expired
-from streams.core.models import Article, DeadLetter, WireError
+from streams.core.models import Article, WireError
 from streams.infra.compacted import OnInvalid
 from streams.infra.observability import ConsumerLagProbe
 from streams.infra.registry_files import Tag, default_tagger, load_registries
@@ -50,11 +50,6 @@ from streams.worker.metrics import LAG_INTERVAL_S, WorkerMetrics
 from streams.worker.offsets import guard_offsets
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024
-DEAD_LETTER_KEY_BYTES = 1024
-"""A dead letter keeps at most this much of the record's value and key, so it fits in a Kafka record (1 MiB) even
-when the record it describes nearly filled one: a dead letter too large to send would crash the stage."""
 
 
 class Pipeline:
@@ -173,26 +168,10 @@ class Pipeline:
         event: EventT[bytes] | None = None,
     ) -> None:
         self.metrics.deadletters.labels(stage, reason).inc()
-        error = error[:2000]
-        if value is not None and len(value) > DEAD_LETTER_PAYLOAD_BYTES:
-            error += f" [payload cut to the first {DEAD_LETTER_PAYLOAD_BYTES} of {len(value)} bytes]"
-            value = value[:DEAD_LETTER_PAYLOAD_BYTES]
-        key = key[:DEAD_LETTER_KEY_BYTES] if key is not None else None
-        payload, encoding = _payload_text(value)
         message = event.message if event is not None else None
-        letter = DeadLetter(
-            stage=stage,
-            reason=reason,
-            error=error,
-            topic=message.topic if message else None,
-            partition=message.partition if message else None,
-            offset=message.offset if message else None,
-            key=key.decode("utf-8", errors="replace") if key is not None else None,
-            payload=payload,
-            payload_encoding=encoding,
-            failed_at=datetime.now(UTC),
-        )
-        log.warning("dead letter %s/%s key=%r: %s", stage, reason, letter.key, error)
+        origin = Origin(message.topic, message.partition, message.offset) if message is not None else None
+        key, letter = build_dead_letter(stage, reason, error, key, value, origin, failed_at=datetime.now(UTC))
+        log.warning("dead letter %s/%s key=%r: %s", stage, reason, letter.key, letter.error)
         await self.deadletter.send(key=key, value=letter.to_json())
 
     def invalid_record(self, stage: str) -> OnInvalid:
@@ -298,12 +277,3 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
 def _state_key(watch_id: str, *parts: str) -> bytes:
     """Keys of one watch's state share its id as a prefix (the table is co-partitioned with ``pairs``)."""
     return "\x1f".join((watch_id, *parts)).encode()
-
-
-def _payload_text(value: bytes | None) -> tuple[str, Literal["utf-8", "base64"]]:
-    if value is None:
-        return "", "utf-8"
-    try:
-        return value.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return base64.b64encode(value).decode(), "base64"

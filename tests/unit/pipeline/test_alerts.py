@@ -123,14 +123,18 @@ def test_decide_pair_says_what_the_shell_must_send_count_and_write() -> None:
     """The decide stage applies these effects and decides nothing itself (one place for "alert = fire")."""
     book, now = StoryBook(), T0 + timedelta(hours=1)
     fired = decide_pair(book, {}, _candidate("a1", PACT), now)
-    assert fired.decision.is_new_alert and fired.alert is not None
+    assert fired.decision.is_new_alert
+    assert fired.alert is not None
     assert (fired.alert.alert_id, fired.alert.fired_at) == (fired.decision.alert_id, now)
-    assert fired.hourly == {hour_window(T0): 1} and fired.hour_count == 1
+    assert fired.hourly == {hour_window(T0): 1}
+    assert fired.hour_count == 1
     corroborated = decide_pair(book, fired.hourly, _candidate("a2", PACT_REWRITE, after_s=60), now)
-    assert corroborated.alert is None and corroborated.decision.outcome == "corroborate"
+    assert corroborated.alert is None
+    assert corroborated.decision.outcome == "corroborate"
     assert corroborated.hour_count == 2
     refired = decide_pair(book, corroborated.hourly or {}, _candidate("a1", PACT), now)
-    assert refired.alert is not None and not refired.decision.is_new_alert  # the same id sent again, not counted
+    assert refired.alert is not None
+    assert not refired.decision.is_new_alert
     assert refired.alert.alert_id == fired.alert.alert_id
     assert refired.hourly is None  # a redelivery does not count twice
     duplicate = decide_pair(book, {}, _candidate("a2", PACT_REWRITE, after_s=60), now)

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import UTC, datetime
 
+from streams.core.deadletters import DEAD_LETTER_KEY_BYTES, DEAD_LETTER_PAYLOAD_BYTES, Origin, dead_letter
 from streams.core.models import DeadLetter
-from streams.infra.settings import load_settings
-from streams.worker.app import DEAD_LETTER_KEY_BYTES, DEAD_LETTER_PAYLOAD_BYTES, create_app
 
 KAFKA_RECORD_LIMIT = 1024 * 1024
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
 
-@dataclass
-class SentRecords:
-    """Stands in for the dead-letter topic: keeps what the stage sends."""
-
-    sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
-
-    async def send(self, key: bytes | None, value: bytes) -> None:
-        self.sent.append((key, value))
-
-
-async def test_a_record_that_nearly_filled_kafka_gets_a_dead_letter_that_still_fits(tmp_path: Path) -> None:
-    pipeline = create_app(load_settings(topic_prefix="letters", home=tmp_path)).pipeline  # type: ignore[attr-defined]
-    topic = pipeline.deadletter = SentRecords()
+def test_a_record_that_nearly_filled_kafka_gets_a_dead_letter_that_still_fits() -> None:
     value = b'{"content": "' + b"x" * 1_000_000 + b'"}'
     key = b"k" * 600_000
 
-    await pipeline.dead_letter("tag", "processing_error", "too large to tag", key, value)
+    sent_key, built = dead_letter("tag", "processing_error", "too large to tag", key, value, None, NOW)
 
-    [(sent_key, sent_value)] = topic.sent
+    sent_value = built.to_json()
     assert len(sent_value) + len(sent_key or b"") < KAFKA_RECORD_LIMIT // 2
     letter = DeadLetter.from_wire(sent_value)
     assert letter.payload.encode() == value[:DEAD_LETTER_PAYLOAD_BYTES]  # the start of the original bytes
@@ -39,11 +26,10 @@ async def test_a_record_that_nearly_filled_kafka_gets_a_dead_letter_that_still_f
     assert sent_key == key[:DEAD_LETTER_KEY_BYTES]
 
 
-async def test_an_ordinary_dead_letter_keeps_the_record_whole(tmp_path: Path) -> None:
-    pipeline = create_app(load_settings(topic_prefix="letters", home=tmp_path)).pipeline  # type: ignore[attr-defined]
-    topic = pipeline.deadletter = SentRecords()
+def test_an_ordinary_dead_letter_keeps_the_record_whole_and_where_it_was_read() -> None:
+    origin = Origin("p.pairs", 3, 41)
+    _, built = dead_letter("decide", "invalid_message", "not JSON", b"w-1", b"\xff not json", origin, NOW)
 
-    await pipeline.dead_letter("decide", "invalid_message", "not JSON", b"w-1", b"\xff not json")
-
-    letter = DeadLetter.from_wire(topic.sent[0][1])
+    letter = DeadLetter.from_wire(built.to_json())
     assert (letter.key, letter.error, letter.payload_encoding) == ("w-1", "not JSON", "base64")
+    assert (letter.topic, letter.partition, letter.offset, letter.failed_at) == ("p.pairs", 3, 41, NOW)
