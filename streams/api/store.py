@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
 from streams.core.models import Alert, WireError
+from streams.infra.compacted import follow_forever
 from streams.infra.kafka_topics import ALERT_RETENTION_S
 
 log = logging.getLogger(__name__)
@@ -232,31 +232,25 @@ class AlertFollower:
         self._on_ingest = on_ingest
 
     async def run(self) -> None:
-        while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
-            )
-            try:
-                await consumer.start()
-                assigned = await self._assign(consumer)
-                end = await consumer.end_offsets(assigned)
-                pruned_at = 0.0
-                while True:
-                    batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                    records = [(m.partition, m.offset, m.value) for messages in batches.values() for m in messages]
-                    if records:
-                        self._on_ingest(*self.store.ingest(records, time.time()))
-                    if not self.caught_up.is_set() and all([await consumer.position(tp) >= end[tp] for tp in assigned]):
-                        log.info("alert store caught up with %s (generation %s)", self.topic, self.store.generation)
-                        self.caught_up.set()
-                    if time.monotonic() - pruned_at > 3600:
-                        self.store.prune(time.time())
-                        pruned_at = time.monotonic()
-            except KafkaError as err:
-                log.warning("alert store: %s; reconnecting in 2 s", err)
-                await asyncio.sleep(2)
-            finally:
-                await consumer.stop()
+        """Follow the alerts topic forever from where the store left off; after a broker error, reconnect."""
+
+        async def follow(consumer: AIOKafkaConsumer) -> None:
+            assigned = await self._assign(consumer)
+            end = await consumer.end_offsets(assigned)
+            pruned_at = 0.0
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                records = [(m.partition, m.offset, m.value) for messages in batches.values() for m in messages]
+                if records:
+                    self._on_ingest(*self.store.ingest(records, time.time()))
+                if not self.caught_up.is_set() and all([await consumer.position(tp) >= end[tp] for tp in assigned]):
+                    log.info("alert store caught up with %s (generation %s)", self.topic, self.store.generation)
+                    self.caught_up.set()
+                if time.monotonic() - pruned_at > 3600:
+                    self.store.prune(time.time())
+                    pruned_at = time.monotonic()
+
+        await follow_forever(self.bootstrap, f"alert store ({self.topic})", follow)
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         """Every partition of the topic, each at the offset after the last one stored.

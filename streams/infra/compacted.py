@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -117,27 +117,20 @@ class CompactedView(Generic[Record]):
 
     async def run(self) -> None:
         """Follow the topic forever; after a broker error, reconnect and reload it whole."""
-        while True:
-            consumer = self._consumer()
-            try:
-                await consumer.start()
-                await self._load(consumer)
-                while True:
-                    batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
-                    if any(batches.values()):
-                        records = dict(self.records)
-                        self._apply_batch(records, batches)
-                        self._swap(records)
-            except AsyncKafkaError as err:
-                log.warning("%s: %s; reconnecting in 2 s", self.topic, err)
-                await asyncio.sleep(2)
-            finally:
-                await consumer.stop()
+
+        async def follow(consumer: AIOKafkaConsumer) -> None:
+            await self._load(consumer)
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+                if any(batches.values()):
+                    records = dict(self.records)
+                    self._apply_batch(records, batches)
+                    self._swap(records)
+
+        await follow_forever(self.bootstrap, self.topic, follow)
 
     def _consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
-        )
+        return groupless_consumer(self.bootstrap)
 
     async def _load(self, consumer: AIOKafkaConsumer) -> None:
         """Read up to the end offsets seen now into a fresh dict, then swap it in at once.
@@ -162,3 +155,26 @@ class CompactedView(Generic[Record]):
         for messages in batches.values():
             for message in messages:
                 self._apply_to(records, message.key, message.value)
+
+
+def groupless_consumer(bootstrap: str) -> AIOKafkaConsumer:
+    """A consumer outside any group, reading from the earliest offset and committing nothing: every process
+    that follows a topic whole (compacted views, the desk alert store) reads it this way."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+
+
+async def follow_forever(bootstrap: str, what: str, session: Callable[[AIOKafkaConsumer], Awaitable[None]]) -> None:
+    """Run ``session`` on a fresh group-less consumer; after a broker error, log it, wait 2 s and start again
+    (the session reloads what it needs: a broker restart must not leave a follower stuck)."""
+    while True:
+        consumer = groupless_consumer(bootstrap)
+        try:
+            await consumer.start()
+            await session(consumer)
+        except AsyncKafkaError as err:
+            log.warning("%s: %s; reconnecting in 2 s", what, err)
+            await asyncio.sleep(2)
+        finally:
+            await consumer.stop()
