@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     worker_leave_group_on_stop: bool = True
     """On SIGTERM, leave the group so the others take the partitions over at once (scale-in, a deploy). Set
     false for restarts that bring the same ``worker_id`` back within the session timeout."""
+    worker_on_processing_error: Literal["dead_letter", "crash"] = "dead_letter"
+    """What a stage does with a record whose processing raised an unexpected error (a bug, not a bad record):
+    ``dead_letter`` sends it to the dead-letter topic, counted, and goes on; ``crash`` logs the traceback and ends
+    the process at once with exit code 70, before the record is acknowledged, so a restart reads it again
+    (Faust acknowledges a record whose agent raised: ending the process is the only way not to pass it)."""
     allow_private_networks: bool = False
     """Let feed fetches and webhooks reach loopback and private addresses (tests and the demo only)."""
     home: Path = Field(default_factory=_default_home)

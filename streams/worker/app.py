@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -51,14 +52,32 @@ from streams.worker.offsets import guard_offsets
 
 log = logging.getLogger(__name__)
 
+EXIT_PROCESSING_ERROR = 70
+"""The exit code of a worker ended by an unexpected processing error (``worker_on_processing_error=crash``)."""
+
+
+def _end_process_now(code: int) -> None:
+    """End the process without Faust's shutdown (which would acknowledge and commit the failed record)."""
+    logging.shutdown()
+    os._exit(code)
+
 
 class Pipeline:
     """The per-message work of each stage, between a Faust stream and the pure core."""
 
-    def __init__(self, app: faust.App, settings: Settings, metrics: WorkerMetrics, tag: Tag | None) -> None:
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        metrics: WorkerMetrics,
+        tag: Tag | None,
+        end_process: Callable[[int], None] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self._tag = tag
+        self._on_processing_error = settings.worker_on_processing_error
+        self._end_process = end_process or _end_process_now
         names = settings.topics
         self.tagged: TopicT = app.topic(names.articles_tagged)
         self.pairs: TopicT = app.topic(names.pairs)
@@ -154,6 +173,9 @@ class Pipeline:
                 await self.dead_letter(stage, "invalid_message", str(err), event.key, event.value, event)
             except Exception as err:
                 log.exception("%s stage failed on %s", stage, event.message.tp)
+                if self._on_processing_error == "crash":
+                    self._end_process(EXIT_PROCESSING_ERROR)
+                    return
                 await self.dead_letter(stage, "processing_error", repr(err), event.key, event.value, event)
             handled.inc()
             seconds.observe(time.perf_counter() - started)
