@@ -30,7 +30,7 @@ from streams.infra.processes import WIREWATCH, process_env
 from streams.infra.settings import Settings
 from streams.tools.devbroker import DevBroker
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "deploy" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
 
 
 def render_feeds(feed_dir: Path, now: datetime) -> dict[str, bytes]:

@@ -1,6 +1,6 @@
 """The dev broker: real Apache Kafka (KRaft, one node, 127.0.0.1) run as a JVM process.
 
-The jars come from Maven Central once (``mvn dependency:copy-dependencies`` on ``deploy/kafka/pom.xml``)
+The jars come from Maven Central once (``mvn dependency:copy-dependencies`` on ``streams/tools/data/kafka/pom.xml``)
 into a cache outside the repository and are reused. Storage is formatted once per port. ``start`` returns
 only when a kafka-python admin client can describe the cluster.
 """
@@ -24,7 +24,7 @@ from streams.core.errors import BrokerError
 from streams.infra.processes import free_port
 
 KAFKA_VERSION = "4.1.2"
-_DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+_DEPLOY_DIR = Path(__file__).resolve().parent / "data" / "kafka"
 _MAIN_CLASS = "kafka.Kafka"
 
 
