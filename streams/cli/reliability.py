@@ -37,6 +37,7 @@ class Entry:
 
 RECOVERY_OPTIONS = (
     Option("--cycles", "cycles", int, "kill-and-restart cycles"),
+    Option("--membership", "membership", str, "static (stable worker ids, the default) or dynamic (the baseline)"),
     Option("--rate", "rate", float, "articles/s"),
     Option("--max-down", "max_down_s", float, "longest outage, seconds"),
 )

@@ -50,8 +50,8 @@ class Scenario:
     say: Say
     slots: list[Slot] = field(default_factory=list)
 
-    def worker(self, name: str) -> WorkerSlot:
-        slot = WorkerSlot(name, self.settings, self.workdir / "logs")
+    def worker(self, name: str, static: bool = True) -> WorkerSlot:
+        slot = WorkerSlot(name, self.settings, self.workdir / "logs", static)
         self.slots.append(slot)
         return slot
 

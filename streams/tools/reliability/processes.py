@@ -113,14 +113,16 @@ class Slot:
 
 class WorkerSlot(Slot):
     """``wirewatch worker`` on its own web port, with its slot name as its stable worker id (both kept across
-    restarts, as a StatefulSet keeps a pod's name): the shipped membership settings, nothing tuned for tests."""
+    restarts, as a StatefulSet keeps a pod's name): the shipped membership settings, nothing tuned for tests.
+    ``static=False`` runs it as a dynamic member (no worker id), the baseline a restart is compared with."""
 
-    def __init__(self, name: str, settings: Settings, log_dir: Path) -> None:
+    def __init__(self, name: str, settings: Settings, log_dir: Path, static: bool = True) -> None:
         self.port = free_port()
+        identity = {"WIREWATCH_WORKER_ID": name} if static else {}
         super().__init__(
             name,
             [*WIREWATCH, "worker", "--loglevel", "info"],
-            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), WIREWATCH_WORKER_ID=name),
+            process_env(settings, WIREWATCH_WEB_PORT=str(self.port), **identity),
             log_dir,
         )
 

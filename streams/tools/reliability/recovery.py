@@ -43,6 +43,8 @@ class RecoverySpec:
     """Each outage lasts a seeded random 0 to this many seconds."""
     settle_s: float = 5.0
     """Steady running after a cycle caught up, before the next kill."""
+    membership: str = "static"
+    """``static``: each worker with its stable worker id (the shipped way); ``dynamic``: none, the baseline."""
     seed: int = 3
 
     @classmethod
@@ -89,7 +91,8 @@ class RecoveryFigures:
         session = self.settings.worker_session_timeout_s
         lines = [
             f"recovery — {self.spec.workers} worker(s) killed together {len(self.cycles)} times at "
-            f"{self.spec.rate:g} articles/s, restarted after 0-{self.spec.max_down_s:g} s, seed {self.spec.seed}",
+            f"{self.spec.rate:g} articles/s, restarted after 0-{self.spec.max_down_s:g} s, {self.spec.membership} "
+            f"membership, seed {self.spec.seed}",
             f"produced                        {self.produced.sent:8d} at {self.produced.rate:.1f}/s",
             "cycle  down s  first alert s  caught up s   (from the restart)",
             *(
@@ -119,7 +122,9 @@ def run_recovery(spec: RecoverySpec, bench: Bench) -> RecoveryFigures:
     )
     with scenario(bench.bootstrap, "recovery", bench.workdir, bench.say, keep_topics=bench.keep_topics) as run:
         watches = publish_watches(run)
-        workers = tuple(run.worker(name) for name in "ab"[: spec.workers])
+        if spec.membership not in ("static", "dynamic"):
+            raise ValueError(f"membership is static or dynamic, not {spec.membership!r}")
+        workers = tuple(run.worker(name, static=spec.membership == "static") for name in "ab"[: spec.workers])
         run.start_workers(*workers)
         records = [(a.id.encode(), a.to_json()) for a in articles]
         with (
