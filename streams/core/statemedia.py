@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from streams.core.matcher import FIELDS, Candidate, Document
 from streams.core.models import Article, Citation, CitationRole, StateMedia, sources_content
 from streams.core.registry import OutletEntry, OutletIndex
+from streams.core.text import WEEKDAYS
 
 # Unnamed references to a country's state media, matched as whole phrases in any case.
 MEDIA_PHRASES: tuple[str, ...] = (
@@ -153,7 +154,7 @@ _FILLER_WORDS = (
     "el|los|las|del|agencia|estatal|oficial|noticias|televisión|televisora|cadena|diario|periódico|prensa|"
     "агентство|агентства|агентству|информационное|государственное|государственного|государственному|"
     "телеканал|телеканала|телеканалу|газета|газеты|газете|издание|издания|изданию|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|vendredi|samedi|"
+    f"{'|'.join(WEEKDAYS)}|lundi|mardi|mercredi|jeudi|vendredi|samedi|"
     "dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|on"
 )
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞА-ЯЁ][\w.'’&-]*"
@@ -179,7 +180,7 @@ _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
             r"(?:,\s*(?i:the|a|an|its|which is)\b[^,;.!?]{1,90},\s*)?"  # ", the North's official news agency,"
             r"(?:(?i:news agency|agency|news|wire service|broadcaster|television|tv|channel|newspaper|daily|tabloid|"
             r"outlet|website|network|radio|also|earlier|later|previously|separately|again|further|then|had|has|have|"
-            r"today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+            rf"today|yesterday|{'|'.join(WEEKDAYS)}|"
             r"on \w+|late \w+|early \w+|in (?:a|an|its)\s+(?:[\w-]+\s+){0,2}?(?:report|dispatch|statement|"
             r"commentary|editorial|article|bulletin|broadcast))[\s,]+){0,4}"
             rf"(?i:{VERBS})\b"

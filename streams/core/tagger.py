@@ -42,7 +42,7 @@ from streams.core.statemedia import (
     has_outlet_cue,
     source,
 )
-from streams.core.text import fold, fold_keeping_case
+from streams.core.text import MONTHS, WEEKDAYS, fold, fold_keeping_case
 from streams.core.topics import score_topics
 
 _HONORIFICS = frozenset(
@@ -52,10 +52,7 @@ _HONORIFICS = frozenset(
     crown colonel col lieutenant lt captain capt admiral adm director chief commander judge justice madam mme
     monsieur herr frau señor señora sayyid hojatoleslam""".split()
 )
-_CALENDAR_WORDS = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
-    september october november december""".split()
-)
+_CALENDAR_WORDS = frozenset((*WEEKDAYS, *MONTHS))
 _NOT_THE_HOLDER = frozenset("former ex late then previous past future next would-be erstwhile onetime one-time".split())
 _SENTENCE_OPENERS = frozenset(".!?:;\"“”‘'(«—–\n")
 _JOINERS = " -‐‑"  # what glues the parts of one name ("Kim Kardashian", "al-Assad")

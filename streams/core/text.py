@@ -21,6 +21,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Scripts written without spaces between words: an alias in them has no word boundary to check.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""English weekday names, lower case: dates in a sentence, never names (the tagger's and the cue patterns')."""
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december",
+)  # fmt: skip
+
 _UNSPACED_RANGES = (
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
