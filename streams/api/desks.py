@@ -70,9 +70,26 @@ def is_admin_token(settings: Settings, token: str) -> bool:
 
 
 # --------------------------------------------------------------------------- writes (CLI and admin API)
-def add_desk(settings: Settings, name: str, existing: Iterable[str], now: datetime) -> tuple[DeskRecord, str]:
+class DeskExists(DeskError):
+    """A desk of that name exists (the API answers 409)."""
+
+
+class NoSuchDesk(DeskError):
+    """No desk of that name (the API answers 404)."""
+
+
+def check_new_desk(name: str, existing: Iterable[str]) -> None:
     if check_desk_name(name) in set(existing):
-        raise DeskError(f"desk {name!r} exists (use `desk rotate` for a new token)")
+        raise DeskExists(f"desk {name!r} exists (rotate its token for a new one)")
+
+
+def check_known_desk(name: str, known: Iterable[str]) -> None:
+    if name not in set(known):
+        raise NoSuchDesk(f"no desk {name!r}")
+
+
+def add_desk(settings: Settings, name: str, existing: Iterable[str], now: datetime) -> tuple[DeskRecord, str]:
+    check_new_desk(name, existing)
     desk, token = new_desk(name, now)
     publish(settings, settings.topics.desks, desk.name, desk)
     return desk, token
@@ -80,7 +97,7 @@ def add_desk(settings: Settings, name: str, existing: Iterable[str], now: dateti
 
 def rotate_desk(settings: Settings, desk: DeskRecord | None, name: str, now: datetime) -> tuple[DeskRecord, str]:
     if desk is None:
-        raise DeskError(f"no desk {name!r}")
+        raise NoSuchDesk(f"no desk {name!r}")
     updated, token = rotated_desk(desk, now)
     publish(settings, settings.topics.desks, updated.name, updated)
     return updated, token
@@ -103,8 +120,7 @@ def remove_desk_everywhere(settings: Settings, name: str) -> None:
 
     from streams.infra.watches import current_watches
 
-    if name not in read_desks(settings):
-        raise DeskError(f"no desk {name!r}")
+    check_known_desk(name, read_desks(settings))
     watches = [w.watch_id for w in current_watches(settings).values() if w.desk == name]
     hooks = asyncio.run(webhook_view(settings).snapshot())
     remove_desk(settings, name, watches, [h.webhook_id for h in hooks.values() if h.desk == name])

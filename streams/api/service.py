@@ -24,7 +24,17 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 
 from streams import __version__
-from streams.api.desks import add_desk, desk_for_token, is_admin_token, remove_desk, rotate_desk
+from streams.api.desks import (
+    DeskExists,
+    NoSuchDesk,
+    add_desk,
+    check_known_desk,
+    check_new_desk,
+    desk_for_token,
+    is_admin_token,
+    remove_desk,
+    rotate_desk,
+)
 from streams.api.metrics import ApiMetrics
 from streams.api.records import CompactedView, DeskRecord, SigningSecret, WebhookRecord, publish
 from streams.api.schemas import (
@@ -602,8 +612,10 @@ class DeskApi:
 
     async def create_desk(self, request: web.Request) -> web.StreamResponse:
         name = self._parse(request, DeskCreate).name
-        if name in self.desks.records:
-            raise ApiProblem(409, "desk_exists", f"desk {name!r} exists (rotate its token instead)")
+        try:
+            check_new_desk(name, self.desks.records)
+        except DeskExists as err:
+            raise ApiProblem(409, "desk_exists", str(err)) from err
         desk, token = await self._desk_write(
             lambda: add_desk(self.settings, name, self.desks.records, datetime.now(UTC))
         )
@@ -611,9 +623,11 @@ class DeskApi:
 
     async def rotate_desk(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        current = self.desks.records.get(name)
-        if current is None:
-            raise not_found("desk")
+        try:
+            check_known_desk(name, self.desks.records)
+        except NoSuchDesk as err:
+            raise not_found("desk") from err
+        current = self.desks.records[name]
         desk, token = await self._desk_write(lambda: rotate_desk(self.settings, current, name, datetime.now(UTC)))
         return self._json(DeskCreated(**_desk_view(desk).model_dump(), token=token))
 
@@ -624,8 +638,10 @@ class DeskApi:
 
     async def delete_desk(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        if name not in self.desks.records:
-            raise not_found("desk")
+        try:
+            check_known_desk(name, self.desks.records)
+        except NoSuchDesk as err:
+            raise not_found("desk") from err
         watches = [w.watch_id for w in self.watchbook.watches.values() if w.desk == name]
         hooks = [h.webhook_id for h in self.webhooks.records.values() if h.desk == name]
         await self._write(lambda: remove_desk(self.settings, name, watches, hooks))
