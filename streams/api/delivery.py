@@ -29,7 +29,16 @@ from streams import __version__
 from streams.api.host import WorkerHost
 from streams.api.metrics import ApiMetrics
 from streams.api.records import CompactedView, WebhookRecord, publish
-from streams.api.webhooks import AlertDeliveries, Delivery, DeliveryStatus, payload, retry_delay, signature_headers
+from streams.api.webhooks import (
+    AlertDeliveries,
+    Delivery,
+    DeliveryStatus,
+    RetryPolicy,
+    after_attempt,
+    eligible_endpoints,
+    payload,
+    signature_headers,
+)
 from streams.core.models import Alert
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard, UrlRefused
@@ -76,16 +85,16 @@ class WebhookDispatcher:
         self._scanned_at = 0.0
         self._slots = asyncio.Semaphore(CONCURRENT_ATTEMPTS)
         self._rng = random.Random()  # noqa: S311 - retry jitter, not a secret
+        s = settings
+        self._retry = RetryPolicy(
+            s.webhook_retry_base_s, s.webhook_retry_factor, s.webhook_retry_max_s, s.webhook_max_attempts
+        )
 
     # ------------------------------------------------------------------ agent side
     async def accept(self, event: EventT[bytes]) -> None:
         """Record a pending delivery for each endpoint of the alert's desk that has none yet."""
         alert = Alert.from_wire(event.value)
-        hooks = [
-            h
-            for h in self.webhooks.records.values()
-            if h.desk == alert.desk and h.enabled and h.created_at <= alert.fired_at
-        ]
+        hooks = eligible_endpoints(self.webhooks.records.values(), alert)
         if not hooks:
             return
         key = alert.alert_id.encode()
@@ -210,28 +219,36 @@ class WebhookDispatcher:
             outcome, error = "connection_error", f"{type(err).__name__}: {err}"
         self.metrics.webhook_seconds.observe(time.perf_counter() - started)
         self.metrics.webhook_attempts.labels(alert.desk, outcome).inc()
-        attempts = delivery.attempts + 1
-        tried = delivery.model_copy(
-            update={"attempts": attempts, "last_error": None if outcome == "delivered" else error}
-        )
-        if outcome == "delivered":
-            return await self._finish(alert, tried, "delivered", None)
-        if outcome == "gone":
+        decided = after_attempt(delivery, outcome, error, time.time(), self._retry, self._rng)
+        if decided.disable_endpoint:
             await self._disable(hook, f"the endpoint answered 410 Gone at {now.isoformat(timespec='seconds')}")
-            return await self._finish(alert, tried, "gone", error)
-        if attempts >= self.settings.webhook_max_attempts:
-            return await self._finish(alert, tried, "exhausted", error)
-        s = self.settings
-        delay = retry_delay(attempts, s.webhook_retry_base_s, s.webhook_retry_factor, s.webhook_retry_max_s, self._rng)
-        log.info("webhook %s alert %s: %s; retry %d in %.1f s", hook.webhook_id, alert.alert_id, error, attempts, delay)
-        return tried.model_copy(update={"next_at": time.time() + delay})
+        if decided.final is None:
+            log.info(
+                "webhook %s alert %s: %s; attempt %d failed",
+                hook.webhook_id,
+                alert.alert_id,
+                error,
+                decided.delivery.attempts,
+            )
+            return decided.delivery
+        return await self._finish(
+            alert, decided.delivery, decided.final, decided.delivery.last_error, decided.dead_letter_reason
+        )
 
-    async def _finish(self, alert: Alert, delivery: Delivery, status: DeliveryStatus, error: str | None) -> Delivery:
+    async def _finish(
+        self,
+        alert: Alert,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        error: str | None,
+        dead_letter_reason: str | None = None,
+    ) -> Delivery:
         self.metrics.webhook_results.labels(alert.desk, status).inc()
-        if status in ("exhausted", "gone"):
-            reason = "exhausted" if status == "exhausted" else "endpoint_gone"
+        if dead_letter_reason is not None:
             detail = f"webhook {delivery.webhook_id}, {delivery.attempts} attempts: {error}"
-            await self.pipeline.dead_letter("webhook", reason, detail, alert.alert_id.encode(), alert.to_json())
+            await self.pipeline.dead_letter(
+                "webhook", dead_letter_reason, detail, alert.alert_id.encode(), alert.to_json()
+            )
         return delivery.model_copy(update={"status": status})
 
     async def _disable(self, hook: WebhookRecord, reason: str) -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
 from standardwebhooks.webhooks import Webhook
 
-from streams.api.records import WebhookFormat
+from streams.api.records import WebhookFormat, WebhookRecord
 from streams.core.models import Alert, WireModel
 
 DeliveryStatus = Literal["pending", "delivered", "exhausted", "gone", "dropped"]
@@ -67,6 +69,49 @@ def retry_delay(attempt: int, base_s: float, factor: float, max_s: float, rng: r
     "equal jitter" (half fixed, half random) so a recovering receiver is not hit by every retry at once."""
     ceiling = min(max_s, base_s * factor ** (attempt - 1))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_s: float
+    factor: float
+    max_s: float
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class AttemptDecision:
+    """What follows one attempt: the delivery's new state, and what the dispatcher must do about it."""
+
+    delivery: Delivery
+    final: DeliveryStatus | None
+    """``delivered``, ``gone`` or ``exhausted`` when no attempt follows; None when one is scheduled."""
+    disable_endpoint: bool = False
+    """The endpoint answered 410 Gone: disable it for every alert, not only this one."""
+    dead_letter_reason: str | None = None
+    """The alert goes to the dead-letter topic with this reason (it will never reach this endpoint)."""
+
+
+def after_attempt(
+    delivery: Delivery, outcome: str, error: str, now_s: float, policy: RetryPolicy, rng: random.Random
+) -> AttemptDecision:
+    """The webhook state machine: delivered, gone (410: disable the endpoint), exhausted after
+    ``policy.max_attempts``, or pending again after an exponential, capped, jittered delay."""
+    attempts = delivery.attempts + 1
+    tried = delivery.model_copy(update={"attempts": attempts, "last_error": None if outcome == "delivered" else error})
+    if outcome == "delivered":
+        return AttemptDecision(tried.model_copy(update={"status": "delivered"}), "delivered")
+    if outcome == "gone":
+        return AttemptDecision(tried.model_copy(update={"status": "gone"}), "gone", True, "endpoint_gone")
+    if attempts >= policy.max_attempts:
+        return AttemptDecision(tried.model_copy(update={"status": "exhausted"}), "exhausted", False, "exhausted")
+    delay = retry_delay(attempts, policy.base_s, policy.factor, policy.max_s, rng)
+    return AttemptDecision(tried.model_copy(update={"next_at": now_s + delay}), None)
+
+
+def eligible_endpoints(hooks: Iterable[WebhookRecord], alert: Alert) -> list[WebhookRecord]:
+    """The endpoints an alert is delivered to: its desk's, enabled, created before the alert fired."""
+    return [h for h in hooks if h.desk == alert.desk and h.enabled and h.created_at <= alert.fired_at]
 
 
 class Delivery(WireModel):
