@@ -152,7 +152,8 @@ class DeskApi:
             name: (resources.files("streams.api") / "static" / name).read_bytes()
             for name in [*STATIC_FILES, "index.html"]
         }
-        self._document = openapi_document(self.operations, __version__)
+        self.document = openapi_document(self.operations, __version__)
+        """The OpenAPI document this API serves (``docs/reference/openapi.json`` is a copy, checked by lint)."""
 
     # ------------------------------------------------------------------ wiring
     def install(self, web_app: web.Application) -> None:
@@ -382,7 +383,7 @@ class DeskApi:
         return web.Response(body=self._static[name], content_type=STATIC_FILES[name], headers=PAGE_HEADERS)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:
-        return self._json(self._document)
+        return self._json(self.document)
 
     async def health(self, request: web.Request) -> web.StreamResponse:
         desk = request["principal"].desk

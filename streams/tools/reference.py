@@ -1,6 +1,6 @@
 """Reference pages generated from the code, so they cannot drift: the configuration (from the settings' own
-field descriptions) and the command line (from the argparse parsers). ``wirewatch docs --check`` fails when a
-committed page is stale, like the schemas and dashboards."""
+field descriptions), the command line (from the argparse parsers) and the desk API's OpenAPI document.
+``wirewatch docs --check`` fails when a committed page is stale, like the schemas and dashboards."""
 
 from __future__ import annotations
 
@@ -81,12 +81,45 @@ def _commands(parser: argparse.ArgumentParser, path: str, summary: str | None = 
             yield from _commands(child, f"{path} {name}", summaries.get(name))
 
 
+def openapi_page() -> str:
+    """The desk API's OpenAPI document, as the worker serves it at ``/api/v1/openapi.json`` (it depends on no
+    setting: the parts behind it are built but never started)."""
+    import json
+    import tempfile
+
+    from prometheus_client import CollectorRegistry
+
+    from streams.api.metrics import ApiMetrics
+    from streams.api.records import desk_view, webhook_view
+    from streams.api.service import DeskApi
+    from streams.api.store import AlertFollower, AlertStore
+    from streams.infra.settings import load_settings
+    from streams.infra.watches import WatchBook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = load_settings(home=Path(scratch))
+        store = AlertStore(Path(scratch) / "alerts.sqlite3")
+        follower = AlertFollower(settings.kafka_bootstrap, settings.topics.alerts, store)
+        watches = WatchBook(settings.kafka_bootstrap, settings.topics.watches)
+        api = DeskApi(
+            settings,
+            watches,
+            desk_view(settings),
+            webhook_view(settings),
+            store,
+            follower,
+            ApiMetrics(CollectorRegistry()),
+        )
+        return json.dumps(api.document, indent=2, ensure_ascii=False) + "\n"
+
+
 def pages() -> dict[Path, str]:
     from streams.cli.main import build_parser
 
     return {
         REFERENCE_DIR / "configuration.md": configuration_page(),
         REFERENCE_DIR / "cli.md": cli_page(build_parser()),
+        REFERENCE_DIR / "openapi.json": openapi_page(),
     }
 
 
