@@ -624,13 +624,16 @@ class DeskApi:
 
     async def rotate_desk(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        current = self._known_desk(name)
+        desk, token = await self._desk_write(lambda: rotate_desk(self.settings, current, name, datetime.now(UTC)))
+        return self._json(DeskCreated(**_desk_view(desk).model_dump(), token=token))
+
+    def _known_desk(self, name: str) -> DeskRecord:
         try:
             check_known_desk(name, self.desks.records)
         except NoSuchDesk as err:
             raise not_found("desk") from err
-        current = self.desks.records[name]
-        desk, token = await self._desk_write(lambda: rotate_desk(self.settings, current, name, datetime.now(UTC)))
-        return self._json(DeskCreated(**_desk_view(desk).model_dump(), token=token))
+        return self.desks.records[name]
 
     async def _desk_write(self, write: Callable[[], tuple[DeskRecord, str]]) -> tuple[DeskRecord, str]:
         desk, token = await self._write(write)
@@ -639,10 +642,7 @@ class DeskApi:
 
     async def delete_desk(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        try:
-            check_known_desk(name, self.desks.records)
-        except NoSuchDesk as err:
-            raise not_found("desk") from err
+        self._known_desk(name)
         watches = [w.watch_id for w in self.watchbook.watches.values() if w.desk == name]
         hooks = [h.webhook_id for h in self.webhooks.records.values() if h.desk == name]
         await self._write(lambda: remove_desk(self.settings, name, watches, hooks))
