@@ -50,10 +50,9 @@ def _progress(message: str) -> None:
 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
-    from streams.core.tagger import Tagger
-    from streams.infra.registry_files import load_registries
+    from streams.infra.registry_files import load_registries, shipped_tagger
 
-    tagger = Tagger(load_registries(args.registry))
+    tagger = shipped_tagger(load_registries(args.registry))
     if args.file is None:
         return tag_lines(tagger, sys.stdin, sys.stdout.buffer, sys.stderr)
     try:

@@ -7,18 +7,25 @@ or on too little text, the answer is None rather than a guess. Codes are ISO 639
 
 from __future__ import annotations
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from typing import Protocol
 
 MIN_CONFIDENCE = 0.5
 MIN_LETTERS = 20
 SAMPLE_CHARS = 160
 
 
-class LanguageDetector:
-    """Loaded once (about 0.4 s); ``detect`` only reads the model, so one instance serves every thread."""
+class Identifier(Protocol):
+    """py3langid's ``LanguageIdentifier`` with ``norm_probs``: (language, probability) for a text."""
 
-    def __init__(self) -> None:
-        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    def classify(self, text: str) -> tuple[str, float]: ...
+
+
+class LanguageDetector:
+    """Over a loaded model (``streams.infra.registry_files.load_language_detector`` reads it: about 0.4 s);
+    ``detect`` only reads the model, so one instance serves every thread."""
+
+    def __init__(self, identifier: Identifier) -> None:
+        self._identifier = identifier
 
     def detect(self, text: str) -> str | None:
         sample = text[:SAMPLE_CHARS]

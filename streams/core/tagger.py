@@ -1,6 +1,6 @@
 """The tagger: an Article in, a TaggedArticle out (actors, topics, state-media sourcing, language).
 
-``Tagger(registries)`` compiles everything once; ``tag`` is pure and deterministic (same article and
+``Tagger(registries, language_detector)`` compiles everything once; ``tag`` is pure and deterministic (same article and
 registries, same output, whatever the order of aliases in the files) and safe to call from many threads.
 
 How names become actors (README.md, "Tagging", has the user's view):
@@ -98,11 +98,12 @@ class _SpanIndex:
 class Tagger:
     """Compiled once from the registries; ``tag`` is pure and thread-safe."""
 
-    def __init__(self, registries: Registries, language_detector: LanguageDetector | None = None) -> None:
+    def __init__(self, registries: Registries, language_detector: LanguageDetector | None) -> None:
+        """``language_detector`` names the language of articles whose feed does not (None: only the feed's)."""
         self.registries = registries
         self._matcher = Matcher(registries, {Kind.MEDIA: MEDIA_PHRASES, Kind.REFERENCE: REFERENCE_NOUNS})
         self.automaton_size = self._matcher.size
-        self.language_detector = language_detector if language_detector is not None else LanguageDetector()
+        self.language_detector = language_detector
         self._topics = {rule.id: rule for rule in registries.topics}
         self._titles = {a.id: frozenset(fold(t).strip() for t in a.titles) for a in registries.actors}
         self._country_code = {a.id: a.country for a in registries.actors if a.type == "country" and a.country}
@@ -133,9 +134,9 @@ class Tagger:
         tags += [self._outlet_tag(document, outlet_id, spans) for outlet_id, spans in outlet_spans.items()]
         tags.sort(key=lambda tag: (tag[0], tag[1]["id"]))
         topics = score_topics(self._topics, topic_hits, document)
-        language = article.language or self.language_detector.detect(
-            " ".join((article.title, article.summary, article.content))
-        )
+        language = article.language
+        if language is None and self.language_detector is not None:
+            language = self.language_detector.detect(" ".join((article.title, article.summary, article.content)))
         # One validation of plain data: pydantic-core builds the nested models faster than Python constructors.
         return TaggedArticle.model_validate(
             {

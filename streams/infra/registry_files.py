@@ -1,15 +1,18 @@
-"""The registry files on disk: the shipped ones (``streams/registry/data``) or a directory an operator names,
-read here and parsed by the pure core (``streams.core.registry.parse_registries``); and the default tagger
-built from them, the one every process and tool uses."""
+"""The files the tagger is built from: the registries (the shipped ones in ``streams/registry/data``, or a
+directory an operator names), read here and parsed by the pure core (``streams.core.registry.parse_registries``),
+and the language model; and the tagger built from them, the one every process and tool uses."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from streams.core.errors import ConfigError
+from streams.core.language import LanguageDetector
 from streams.core.models import Article, TaggedArticle
 from streams.core.registry import Problem, Registries, RegistryError, parse_registries
+from streams.core.tagger import Tagger
 from streams.registry import DATA_DIR
 
 Tag = Callable[[Article], TaggedArticle]
@@ -38,9 +41,20 @@ def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path 
     return parse_registries(sources)
 
 
+@functools.cache
+def load_language_detector() -> LanguageDetector:
+    """py3langid's bundled model, read once per process (about 0.4 s)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageDetector(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+
+
+def shipped_tagger(registries: Registries | None = None) -> Tagger:
+    """A tagger over ``registries`` (default: the shipped ones) with the language model: what every process uses."""
+    return Tagger(registries if registries is not None else load_registries(), load_language_detector())
+
+
 def default_tagger() -> Tag:
     """The shipped registries compiled once (imported lazily: compiling takes a moment)."""
-    from streams.core.tagger import Tagger
-
-    tag: Tag = Tagger(load_registries()).tag
+    tag: Tag = shipped_tagger().tag
     return tag

@@ -12,7 +12,7 @@ import pytest
 
 from streams.core.models import Article, Source
 from streams.core.tagger import Tagger
-from streams.infra.registry_files import load_registries
+from streams.infra.registry_files import shipped_tagger as build_shipped_tagger
 
 EVERYDAY = [
     "The island of Upolu hosted the talks, and small island states asked for climate finance.",
@@ -25,7 +25,7 @@ EVERYDAY = [
 
 @pytest.fixture(scope="module")
 def shipped_tagger() -> Tagger:
-    return Tagger(load_registries())
+    return build_shipped_tagger()
 
 
 @pytest.mark.parametrize("sentence", EVERYDAY)

@@ -12,7 +12,7 @@ import pytest
 
 from streams.core.registry import Registries
 from streams.core.tagger import Tagger
-from streams.infra.registry_files import load_registries
+from streams.infra.registry_files import load_registries, shipped_tagger
 from streams.registry import DATA_DIR
 
 TEST_ACTORS = Path(__file__).parents[1] / "golden" / "tagging" / "registry" / "actors-test.yaml"
@@ -25,4 +25,4 @@ def test_registries() -> Registries:
 
 @pytest.fixture(scope="session")
 def test_tagger(test_registries: Registries) -> Tagger:
-    return Tagger(test_registries)
+    return shipped_tagger(test_registries)

@@ -24,7 +24,7 @@ from pathlib import Path
 from streams.core.models import Article, Source, TaggedArticle
 from streams.core.registry import OutletIndex, Registries
 from streams.core.tagger import Tagger
-from streams.infra.registry_files import load_registries
+from streams.infra.registry_files import load_registries, shipped_tagger
 
 _LABEL_GROUPS = {"nyt_per": "person", "nyt_org": "organization", "nyt_geo": "place", "guardian_keyword": "keyword"}
 _EVALUATED_TYPES = ("person", "organization", "country")
@@ -166,7 +166,7 @@ def _citation_lines(name: str, tagged: TaggedArticle, outlets: OutletIndex) -> I
 def run_accuracy(
     corpus: Path, registry_dir: Path | None, details: bool = False, progress: Callable[[str], None] = lambda _: None
 ) -> Iterator[str]:
-    tagger = Tagger(load_registries(registry_dir))
+    tagger = shipped_tagger(load_registries(registry_dir))
     labels_path = corpus / "feed_item_labels.jsonl"
     if labels_path.is_file():
         progress(f"actors: {labels_path.name}")

@@ -29,8 +29,7 @@ from datetime import UTC, datetime
 
 from streams.core.models import Article, Source
 from streams.core.registry import Actor, ActorIndex, Registries
-from streams.core.tagger import Tagger
-from streams.infra.registry_files import load_registries
+from streams.infra.registry_files import load_registries, shipped_tagger
 
 ARTICLE_CHARS = 3000
 _FILLER = (
@@ -87,7 +86,7 @@ def run_tagging_bench(
         registries = shipped if size is None else resized(shipped, size, seed)
         progress(f"{alias_count(registries)} aliases: compiling")
         started = time.process_time()
-        tagger = Tagger(registries)
+        tagger = shipped_tagger(registries)
         build_s = time.process_time() - started
         progress(f"{alias_count(registries)} aliases: tagging {len(articles)} articles")
         tagger_rate = max(_rate(tagger.tag, articles, budget_s=None) for _ in range(rounds))

@@ -8,7 +8,7 @@ import pytest
 
 from streams.core.models import TaggedArticle
 from streams.core.tagger import Tagger
-from streams.infra.registry_files import load_registries
+from streams.infra.registry_files import shipped_tagger as build_shipped_tagger
 from streams.tools.bench.accuracy import default_corpus_dir, feed_articles, kcna_articles
 
 CORPUS = default_corpus_dir()
@@ -20,7 +20,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def shipped_tagger() -> Tagger:
-    return Tagger(load_registries())
+    return build_shipped_tagger()
 
 
 @pytest.fixture(scope="module")
