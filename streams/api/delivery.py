@@ -91,9 +91,8 @@ class WebhookDispatcher:
         )
 
     # ------------------------------------------------------------------ agent side
-    async def accept(self, event: EventT[bytes]) -> None:
+    async def accept(self, event: EventT[bytes], alert: Alert) -> None:
         """Record a pending delivery for each endpoint of the alert's desk that has none yet."""
-        alert = Alert.from_wire(event.value)
         hooks = eligible_endpoints(self.webhooks.records.values(), alert)
         if not hooks:
             return

@@ -9,6 +9,7 @@ from typing import Protocol
 from faust.types import EventT, StreamT, TopicT
 from prometheus_client import CollectorRegistry
 
+from streams.core.models import Wire
 from streams.infra.compacted import OnInvalid
 from streams.infra.watches import WatchBook
 
@@ -32,9 +33,13 @@ class WorkerHost(Protocol):
         """A callback that dead-letters what a compacted-topic view could not read."""
 
     def run_stage(
-        self, stage: str, stream: StreamT[bytes], handle: Callable[[EventT[bytes]], Awaitable[None]]
+        self,
+        stage: str,
+        stream: StreamT[bytes],
+        model: type[Wire],
+        handle: Callable[[EventT[bytes], Wire], Awaitable[None]],
     ) -> Awaitable[None]:
-        """Iterate ``stream`` through ``handle``, dead-lettering what fails (the worker's one stage policy)."""
+        """Decode ``stream`` as ``model`` through ``handle``, dead-lettering what fails (one stage policy)."""
 
     def dead_letter(
         self,

@@ -19,6 +19,7 @@ from streams.api.metrics import ApiMetrics
 from streams.api.records import desk_view, webhook_view
 from streams.api.service import DeskApi
 from streams.api.store import AlertFollower, AlertStore
+from streams.core.models import Alert
 from streams.infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -64,6 +65,6 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
     @app.agent(pipeline.alerts)
     async def deliver_webhooks(stream: StreamT[bytes]) -> None:
         await webhooks.ready.wait()
-        await pipeline.run_stage("webhook", stream, dispatcher.accept)
+        await pipeline.run_stage("webhook", stream, Alert, dispatcher.accept)
 
     return api

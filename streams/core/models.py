@@ -7,7 +7,7 @@ three cannot drift apart. Datetimes are UTC-aware and serialised as ISO-8601.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -59,6 +59,18 @@ class WireModel(BaseModel):
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+
+Wire = TypeVar("Wire", bound=WireModel)
+
+
+def decode(model: type[Wire], raw: bytes | None) -> Wire | WireError:
+    """A record's value, or the ``WireError`` that says why it does not match ``model``'s contract — a value,
+    not a raise: the stage that read it dead-letters it and goes on."""
+    try:
+        return model.from_wire(raw if raw is not None else b"null")
+    except WireError as err:
+        return err
 
 
 class VersionedModel(WireModel):

@@ -40,7 +40,7 @@ from streams.core.alerts import (
 from streams.core.deadletters import Origin
 from streams.core.deadletters import dead_letter as build_dead_letter
 from streams.core.delivery import delivery_mark, is_duplicate, is_expired
-from streams.core.models import Article, WireError
+from streams.core.models import Article, Wire, WireError, decode
 from streams.infra.compacted import OnInvalid
 from streams.infra.observability import ConsumerLagProbe
 from streams.infra.registry_files import Tag, default_tagger, load_registries
@@ -94,8 +94,7 @@ class Pipeline:
         )
 
     # ------------------------------------------------------------------ stages
-    async def tag_one(self, event: EventT[bytes]) -> None:
-        article = Article.from_wire(event.value)
+    async def tag_one(self, event: EventT[bytes], article: Article) -> None:
         key = article.id.encode()
         partition, offset = event.message.partition, event.message.offset
         if is_duplicate(self.seen.get(key), partition, offset):
@@ -113,8 +112,7 @@ class Pipeline:
             self.metrics.candidates.labels(candidate.watch.desk, candidate.watch.watch_id).inc()
             await self.pairs.send(key=candidate.watch.watch_id.encode(), value=candidate.to_json())
 
-    async def decide_one(self, event: EventT[bytes]) -> None:
-        candidate = PairCandidate.from_wire(event.value)
+    async def decide_one(self, event: EventT[bytes], candidate: PairCandidate) -> None:
         watch = candidate.watch
         effects = decide_pair(
             self.story_book(watch.watch_id), self.hourly(watch.watch_id), candidate, datetime.now(UTC)
@@ -162,14 +160,24 @@ class Pipeline:
 
     # ------------------------------------------------------------------ failure handling
     async def run_stage(
-        self, stage: str, stream: StreamT[bytes], handle: Callable[[EventT[bytes]], Awaitable[None]]
+        self,
+        stage: str,
+        stream: StreamT[bytes],
+        model: type[Wire],
+        handle: Callable[[EventT[bytes], Wire], Awaitable[None]],
     ) -> None:
+        """Decode each record as ``model`` and hand it to ``handle``; what does not decode is dead-lettered as
+        ``invalid_message``, and an unexpected error follows ``worker_on_processing_error``."""
         handled, seconds = self.metrics.messages.labels(stage), self.metrics.stage_seconds.labels(stage)
         async for event in stream.events():
             started = time.perf_counter()
             try:
-                await handle(event)
-            except WireError as err:
+                decoded = decode(model, event.value)
+                if isinstance(decoded, WireError):
+                    await self.dead_letter(stage, "invalid_message", str(decoded), event.key, event.value, event)
+                else:
+                    await handle(event, decoded)
+            except WireError as err:  # a contract broken further in (a record built from the decoded one)
                 await self.dead_letter(stage, "invalid_message", str(err), event.key, event.value, event)
             except Exception as err:
                 log.exception("%s stage failed on %s", stage, event.message.tp)
@@ -247,13 +255,13 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     @app.agent(app.topic(settings.topics.articles_raw))
     async def tag_articles(stream: StreamT[bytes]) -> None:
         await pipeline.watchbook.ready.wait()
-        await pipeline.run_stage("tag", stream, pipeline.tag_one)
+        await pipeline.run_stage("tag", stream, Article, pipeline.tag_one)
 
     app.on_partitions_revoked.connect(pipeline.forget_story_books)
 
     @app.agent(pipeline.pairs)
     async def decide_alerts(stream: StreamT[bytes]) -> None:
-        await pipeline.run_stage("decide", stream, pipeline.decide_one)
+        await pipeline.run_stage("decide", stream, PairCandidate, pipeline.decide_one)
 
     @app.task
     async def follow_watches() -> None:

@@ -72,3 +72,12 @@ def test_wire_output_validates_against_the_committed_schema() -> None:
 def test_committed_schemas_match_the_models() -> None:
     assert stale_schemas() == []
     assert set(contract_schemas()) == {p.stem for p in SCHEMA_DIR.glob("*.json")}
+
+
+def test_decoding_returns_the_value_or_the_reason_as_a_value() -> None:
+    from streams.core.models import Article, WireError, decode
+
+    broken = decode(Article, b'{"id": 5')
+    assert isinstance(broken, WireError)
+    assert str(broken).startswith("not a valid Article")
+    assert isinstance(decode(Article, None), WireError)

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from streams.core.models import DeadLetter
+from streams.core.models import Article, DeadLetter
 from streams.infra.settings import load_settings
 from streams.worker.app import EXIT_PROCESSING_ERROR, create_app
+from tests.unit.pipeline.factories import tagged
 
 
 @dataclass
@@ -38,12 +39,15 @@ class Recorder:
         self.exit_codes.append(code)
 
 
-def _event(offset: int) -> Any:
+ARTICLE = tagged("a1", "Kim meets Putin", "Kim Jong Un met Vladimir Putin.").to_json()
+
+
+def _event(offset: int, value: bytes = ARTICLE) -> Any:
     message = SimpleNamespace(tp=("p.articles.raw", 0), topic="p.articles.raw", partition=0, offset=offset)
-    return SimpleNamespace(key=b"k", value=b"{}", message=message)
+    return SimpleNamespace(key=b"k", value=value, message=message)
 
 
-async def _bug(_event: Any) -> None:
+async def _bug(_event: Any, _article: Article) -> None:
     raise ZeroDivisionError("a bug in a stage")
 
 
@@ -58,11 +62,11 @@ async def test_an_unexpected_error_is_dead_lettered_or_ends_the_process_before_t
     pipeline._end_process = recorder.end
     handled: list[int] = []
 
-    async def handle(event: Any) -> None:
+    async def handle(event: Any, article: Article) -> None:
         handled.append(event.message.offset)
-        await _bug(event)
+        await _bug(event, article)
 
-    await pipeline.run_stage("tag", FakeStream([_event(7), _event(8)]), handle)
+    await pipeline.run_stage("tag", FakeStream([_event(7), _event(8)]), Article, handle)
 
     if policy == "crash":
         assert recorder.exit_codes == [EXIT_PROCESSING_ERROR]
@@ -72,3 +76,20 @@ async def test_an_unexpected_error_is_dead_lettered_or_ends_the_process_before_t
         assert recorder.exit_codes == []
         assert [DeadLetter.from_wire(v).reason for v in recorder.sent] == ["processing_error"] * 2
         assert handled == [7, 8]
+
+
+async def test_a_record_that_does_not_decode_is_dead_lettered_without_reaching_the_stage(tmp_path: Path) -> None:
+    pipeline = create_app(load_settings(topic_prefix="policy", home=tmp_path)).pipeline  # type: ignore[attr-defined]
+    recorder = Recorder()
+    pipeline.deadletter = recorder
+    seen: list[str] = []
+
+    async def handle(_event: Any, article: Article) -> None:
+        seen.append(article.id)
+
+    await pipeline.run_stage("tag", FakeStream([_event(1, b'{"not": "an article"}'), _event(2)]), Article, handle)
+
+    [letter] = [DeadLetter.from_wire(v) for v in recorder.sent]
+    assert (letter.reason, letter.offset) == ("invalid_message", 1)
+    assert "not a valid Article" in letter.error
+    assert seen == ["a1"]
