@@ -78,18 +78,14 @@ class NoSuchDesk(DeskError):
     """No desk of that name (the API answers 404)."""
 
 
-def check_new_desk(name: str, existing: Iterable[str]) -> None:
-    if check_desk_name(name) in set(existing):
-        raise DeskExists(f"desk {name!r} exists (rotate its token for a new one)")
-
-
 def check_known_desk(name: str, known: Iterable[str]) -> None:
     if name not in set(known):
         raise NoSuchDesk(f"no desk {name!r}")
 
 
 def add_desk(settings: Settings, name: str, existing: Iterable[str], now: datetime) -> tuple[DeskRecord, str]:
-    check_new_desk(name, existing)
+    if check_desk_name(name) in set(existing):
+        raise DeskExists(f"desk {name!r} exists (rotate its token for a new one)")
     desk, token = new_desk(name, now)
     publish(settings, settings.topics.desks, desk.name, desk)
     return desk, token

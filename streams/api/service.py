@@ -29,7 +29,6 @@ from streams.api.desks import (
     NoSuchDesk,
     add_desk,
     check_known_desk,
-    check_new_desk,
     desk_for_token,
     is_admin_token,
     remove_desk,
@@ -614,12 +613,11 @@ class DeskApi:
     async def create_desk(self, request: web.Request) -> web.StreamResponse:
         name = self._parse(request, DeskCreate).name
         try:
-            check_new_desk(name, self.desks.records)
-        except DeskExists as err:
+            desk, token = await self._desk_write(
+                lambda: add_desk(self.settings, name, self.desks.records, datetime.now(UTC))
+            )
+        except DeskExists as err:  # add_desk checks before it publishes anything
             raise ApiProblem(409, "desk_exists", str(err)) from err
-        desk, token = await self._desk_write(
-            lambda: add_desk(self.settings, name, self.desks.records, datetime.now(UTC))
-        )
         return self._json(DeskCreated(**_desk_view(desk).model_dump(), token=token), status=201)
 
     async def rotate_desk(self, request: web.Request) -> web.StreamResponse:

@@ -101,7 +101,7 @@ class CompactedView(Generic[Record]):
 
     async def snapshot(self, timeout_s: float = 30.0) -> dict[str, Record]:
         """Read the topic once, to its current end (the CLI's view)."""
-        consumer = self._consumer()
+        consumer = groupless_consumer(self.bootstrap)
         try:
             await consumer.start()
             await asyncio.wait_for(self._load(consumer), timeout_s)
@@ -128,9 +128,6 @@ class CompactedView(Generic[Record]):
                     self._swap(records)
 
         await follow_forever(self.bootstrap, self.topic, follow)
-
-    def _consumer(self) -> AIOKafkaConsumer:
-        return groupless_consumer(self.bootstrap)
 
     async def _load(self, consumer: AIOKafkaConsumer) -> None:
         """Read up to the end offsets seen now into a fresh dict, then swap it in at once.

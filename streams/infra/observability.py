@@ -19,18 +19,20 @@ def add_process_collectors(registry: CollectorRegistry) -> None:
     PlatformCollector(registry=registry)
 
 
+def group_positions(
+    end: Mapping[tuple[str, int], int], committed: Mapping[tuple[str, int], int], start: Mapping[tuple[str, int], int]
+) -> dict[tuple[str, int], int]:
+    """Where the group stands in each partition of ``end``: its committed offset, or for a partition it never
+    committed the first retained record (the worker reads from the earliest offset)."""
+    return {tp: committed[tp] if committed.get(tp, -1) >= 0 else start.get(tp, 0) for tp in end}
+
+
 def group_lag(
     end: Mapping[tuple[str, int], int], committed: Mapping[tuple[str, int], int], start: Mapping[tuple[str, int], int]
 ) -> dict[tuple[str, int], int]:
-    """Lag per partition: end offset minus the committed one; a partition the group never committed counts
-    from its first retained record (the worker reads from the earliest offset)."""
-    lag = {}
-    for tp, end_offset in end.items():
-        position = committed.get(tp, -1)
-        if position < 0:
-            position = start.get(tp, 0)
-        lag[tp] = max(end_offset - position, 0)
-    return lag
+    """Lag per partition: end offset minus the group's position (``group_positions``)."""
+    positions = group_positions(end, committed, start)
+    return {tp: max(end_offset - positions[tp], 0) for tp, end_offset in end.items()}
 
 
 class ConsumerLagProbe:

@@ -14,6 +14,7 @@ from kafka.errors import KafkaError
 
 from streams.infra.kafka_topics import admin_client
 from streams.infra.observability import ConsumerLagProbe
+from streams.infra.observability import group_positions as positions_of
 from streams.infra.settings import Settings
 
 Say = Callable[[str], None]
@@ -173,7 +174,7 @@ def group_positions(settings: Settings) -> tuple[dict[tuple[str, int], int], dic
     """Per partition of the worker topics: the end offset, and the group's position (its committed offset, or
     the first retained record where it never committed)."""
     end, committed, start = ConsumerLagProbe(settings.kafka_bootstrap, settings.app_id).offsets(worker_topics(settings))
-    return end, {tp: committed[tp] if committed.get(tp, -1) >= 0 else start.get(tp, 0) for tp in end}
+    return end, positions_of(end, committed, start)
 
 
 def wait_drained(settings: Settings, timeout_s: float, say: Say, settle_s: float = 2.0) -> float:
