@@ -52,9 +52,3 @@ def load_language_detector() -> LanguageDetector:
 def shipped_tagger(registries: Registries | None = None) -> Tagger:
     """A tagger over ``registries`` (default: the shipped ones) with the language model: what every process uses."""
     return Tagger(registries if registries is not None else load_registries(), load_language_detector())
-
-
-def default_tagger() -> Tag:
-    """The shipped registries compiled once (imported lazily: compiling takes a moment)."""
-    tag: Tag = shipped_tagger().tag
-    return tag

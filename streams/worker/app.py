@@ -3,10 +3,10 @@
     articles.raw ──tag + match──► articles.tagged (for downstream readers)
                           └─────► pairs (key = watch id) ──decide──► alerts
 
-Agents are thin loops around ``Pipeline`` methods, which decode, call the pure core, send and count. Every
-stage runs through ``run_stage``: a poison message goes to the dead-letter topic with its stage, reason and
-original bytes, and the worker keeps going (an exception inside a Faust agent would otherwise ack the
-message silently, decision 0004). Processing is at-least-once; alert ids are deterministic so redelivered
+Agents are thin loops: ``run_stage`` decodes each record and hands it to a ``Pipeline`` method, which calls the
+pure core, sends and counts. A poison message goes to the dead-letter topic with its stage, reason and original
+bytes, and the worker keeps going (Faust acknowledges the record of an agent that raised, so letting the error
+out would pass the record silently). Processing is at-least-once; alert ids are deterministic so redelivered
 alerts are recognisable.
 """
 
@@ -41,9 +41,10 @@ from streams.core.deadletters import Origin
 from streams.core.deadletters import dead_letter as build_dead_letter
 from streams.core.delivery import delivery_mark, is_duplicate, is_expired
 from streams.core.models import Article, Wire, WireError, decode
+from streams.core.registry import Registries
 from streams.infra.compacted import OnInvalid
 from streams.infra.observability import ConsumerLagProbe
-from streams.infra.registry_files import Tag, default_tagger, load_registries
+from streams.infra.registry_files import Tag, load_registries, shipped_tagger
 from streams.infra.settings import Settings
 from streams.infra.watches import WatchBook
 from streams.worker.membership import leave_group_on_stop, membership_options
@@ -71,11 +72,13 @@ class Pipeline:
         settings: Settings,
         metrics: WorkerMetrics,
         tag: Tag | None,
+        registries: Registries,
         end_process: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self._tag = tag
+        self._registries = registries
         self._on_processing_error = settings.worker_on_processing_error
         self._end_process = end_process or _end_process_now
         names = settings.topics
@@ -102,7 +105,7 @@ class Pipeline:
             return
         self.seen[key] = delivery_mark(partition, offset, time.time())
         if self._tag is None:
-            self._tag = default_tagger()
+            self._tag = shipped_tagger(self._registries).tag  # compiled at the first article: start-up stays fast
         tagged = self._tag(article)
         self.metrics.observe_tagged(tagged)
         await self.tagged.send(key=key, value=tagged.to_json())
@@ -248,8 +251,9 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     if settings.worker_leave_group_on_stop:
         leave_group_on_stop()
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
-    metrics.know_registries(load_registries())
-    pipeline = Pipeline(app, settings, metrics, tag)
+    registries = load_registries()  # read once: the metrics' known labels and the tagger share them
+    metrics.know_registries(registries)
+    pipeline = Pipeline(app, settings, metrics, tag, registries)
     app.pipeline = pipeline  # type: ignore[attr-defined]
 
     @app.agent(app.topic(settings.topics.articles_raw))

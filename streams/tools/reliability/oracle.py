@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from streams.core.alerts import PairCandidate, WatchIndex, match_watches, oracle_alert_ids
 from streams.core.models import Alert, Article, Watch
-from streams.infra.registry_files import Tag, default_tagger
+from streams.infra.registry_files import Tag, shipped_tagger
 from streams.tools.synthetic import PAIR_PEOPLE
 
 RELIABILITY_DESK = "reliability"
@@ -25,7 +25,8 @@ RELIABILITY_DESK = "reliability"
 @functools.cache
 def default_tag() -> Tag:
     """The shipped tagger, compiled once per process (about a second); it is pure and thread-safe."""
-    return default_tagger()
+    tag: Tag = shipped_tagger().tag
+    return tag
 
 
 def pair_watches(desk: str = RELIABILITY_DESK) -> tuple[Watch, ...]:
