@@ -79,6 +79,8 @@ class Pipeline:
         self.metrics = metrics
         self._tag = tag
         self._registries = registries
+        self.tagger_ready = asyncio.Event()
+        """Set once the tagger is compiled: before, the tag agent reads nothing and cannot be stuck."""
         self._on_processing_error = settings.worker_on_processing_error
         self._end_process = end_process or _end_process_now
         names = settings.topics
@@ -104,8 +106,7 @@ class Pipeline:
             self.metrics.duplicates.inc()
             return
         self.seen[key] = delivery_mark(partition, offset, time.time())
-        if self._tag is None:
-            self._tag = shipped_tagger(self._registries).tag  # compiled at the first article: start-up stays fast
+        assert self._tag is not None, "prepare_tagger runs before the tag stage"
         tagged = self._tag(article)
         self.metrics.observe_tagged(tagged)
         await self.tagged.send(key=key, value=tagged.to_json())
@@ -131,6 +132,14 @@ class Pipeline:
             await self.alerts.send(key=effects.alert.alert_id.encode(), value=effects.alert.to_json())
             if effects.decision.is_new_alert:
                 self.metrics.observe_alert(effects.alert)
+
+    async def prepare_tagger(self) -> None:
+        """Compile the tagger off the event loop before the first article (about a second, several on a loaded
+        machine): an agent busy compiling would look stuck to the offset guard, and heartbeats keep going."""
+        if self._tag is None:
+            registries = self._registries
+            self._tag = await asyncio.to_thread(lambda: shipped_tagger(registries).tag)
+        self.tagger_ready.set()
 
     # ------------------------------------------------------------------ per-watch state
     def story_book(self, watch_id: str) -> StoryBook:
@@ -259,6 +268,7 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     @app.agent(app.topic(settings.topics.articles_raw))
     async def tag_articles(stream: StreamT[bytes]) -> None:
         await pipeline.watchbook.ready.wait()
+        await pipeline.prepare_tagger()
         await pipeline.run_stage("tag", stream, Article, pipeline.tag_one)
 
     app.on_partitions_revoked.connect(pipeline.forget_story_books)
@@ -303,8 +313,12 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
         return web.json(summary)
 
     api = install_desk_api(app, settings, pipeline)
-    # The agents start reading once the watches and webhooks are loaded: until then nothing is stuck.
-    guard_offsets(app, is_ready=lambda: pipeline.watchbook.ready.is_set() and api.webhooks.ready.is_set())
+    # The agents start reading once the watches and webhooks are loaded and the tagger compiled: until then nothing
+    # is stuck.
+    guard_offsets(
+        app,
+        is_ready=lambda: all(e.is_set() for e in (pipeline.watchbook.ready, api.webhooks.ready, pipeline.tagger_ready)),
+    )
     return app
 
 
