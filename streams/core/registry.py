@@ -50,6 +50,7 @@ ActorId = Annotated[
     str, StringConstraints(pattern=r"^(Q[1-9][0-9]*|ww:(person|organization|country):[a-z0-9]+(-[a-z0-9]+)*)$")
 ]
 OutletId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
+WikidataId = Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Version = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}\.[0-9]{2}\.[0-9]{2}(\.[0-9]+)?$")]
 Domain = Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")]
@@ -87,6 +88,12 @@ class Actor:
     members: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     """Longer names containing this actor's names that mean something else ("New Mexico" for Mexico)."""
+    wikidata: str | None = None
+
+    @property
+    def wikidata_id(self) -> str | None:
+        """The verified Wikidata item: the id itself when it is a QID, else the ``wikidata`` field."""
+        return self.id if self.id.startswith("Q") else self.wikidata
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,7 @@ class OutletEntry:
     cues: tuple[str, ...] = ()
     """Words one of which must be near a ``short`` form, replacing the generic outlet cues (e.g. "Russian")."""
     notes: str | None = None
+    wikidata: str | None = None
 
     @property
     def is_generic(self) -> bool:
@@ -181,6 +189,8 @@ class _ActorShape(_Shape):
     state_media: OutletId | None = None
     members: list[ActorId] = []
     not_names: list[Text] = []
+    wikidata: WikidataId | None = None
+    """The verified Wikidata item of an entry whose id is a ``ww:`` slug (an id that is a QID is its own)."""
 
 
 class _ActorsFile(_Header):
@@ -200,6 +210,8 @@ class _OutletShape(_Shape):
     domains: list[Domain] = []
     cues: list[Text] = []
     notes: Text | None = None
+    wikidata: WikidataId | None = None
+    """The verified Wikidata item of the outlet."""
 
 
 class _OutletsFile(_Header):
@@ -481,6 +493,7 @@ def _actor(shape: _ActorShape) -> Actor:
         state_media=shape.state_media,
         members=tuple(shape.members),
         not_names=tuple(shape.not_names),
+        wikidata=shape.wikidata,
     )
 
 
@@ -496,6 +509,7 @@ def _outlet(shape: _OutletShape) -> OutletEntry:
         domains=tuple(shape.domains),
         cues=tuple(shape.cues),
         notes=shape.notes,
+        wikidata=shape.wikidata,
     )
 
 
@@ -529,6 +543,7 @@ def _check(
         if entry_id in seen:
             problems.append(file.problem([key, index, "id"], f"duplicate id {entry_id!r} (first in {seen[entry_id]})"))
         seen.setdefault(entry_id, here)
+    problems.extend(_check_wikidata(actors, outlets))
     actor_ids = {a.id for _, _, a in actors}
     outlet_ids = {o.id for _, _, o in outlets}
     for file, index, actor in actors:
@@ -551,6 +566,29 @@ def _check(
                     problems.append(
                         file.problem(["topics", index, list_key], f"phrase {phrase!r} has no letters or digits")
                     )
+    return problems
+
+
+def _check_wikidata(
+    actors: list[tuple[_LoadedFile, int, Actor]], outlets: list[tuple[_LoadedFile, int, OutletEntry]]
+) -> list[Problem]:
+    """One entry per Wikidata item, and an actor whose id is a QID carries no second one."""
+    problems = [
+        file.problem(["actors", index, "wikidata"], f"the id {actor.id!r} is already its Wikidata item")
+        for file, index, actor in actors
+        if actor.wikidata is not None and actor.id.startswith("Q")
+    ]
+    owner: dict[str, str] = {}
+    items: list[tuple[_LoadedFile, str, int, str, str | None]] = [
+        (f, "actors", i, a.id, a.wikidata_id) for f, i, a in actors
+    ]
+    items += [(f, "outlets", i, o.id, o.wikidata) for f, i, o in outlets]
+    for file, key, index, entry_id, item in items:
+        if item is None:
+            continue
+        if owner.setdefault(item, entry_id) != entry_id:
+            message = f"Wikidata item {item!r} already belongs to {owner[item]!r}"
+            problems.append(file.problem([key, index, "wikidata" if key == "outlets" else "id"], message))
     return problems
 
 

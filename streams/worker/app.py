@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import faust
-from faust.types import EventT, StreamT, TopicT
+from faust.types import TP, EventT, StreamT, TopicT
 from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -83,6 +83,8 @@ class Pipeline:
         """Set once the tagger is compiled: before, the tag agent reads nothing and cannot be stuck."""
         self._on_processing_error = settings.worker_on_processing_error
         self._end_process = end_process or _end_process_now
+        self.processed_before: Callable[[TP, int], bool] = lambda tp, offset: False
+        """Whether a record is a re-read of one this worker already processed (set by the offsets guard)."""
         names = settings.topics
         self.tagged: TopicT = app.topic(names.articles_tagged)
         self.pairs: TopicT = app.topic(names.pairs)
@@ -182,6 +184,8 @@ class Pipeline:
         ``invalid_message``, and an unexpected error follows ``worker_on_processing_error``."""
         handled, seconds = self.metrics.messages.labels(stage), self.metrics.stage_seconds.labels(stage)
         async for event in stream.events():
+            if self.processed_before(event.message.tp, event.message.offset):
+                continue  # read again with a dropped record before it (offsets guard): acknowledged, not redone
             started = time.perf_counter()
             try:
                 decoded = decode(model, event.value)
@@ -315,10 +319,11 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     api = install_desk_api(app, settings, pipeline)
     # The agents start reading once the watches and webhooks are loaded and the tagger compiled: until then nothing
     # is stuck.
-    guard_offsets(
+    offsets = guard_offsets(
         app,
         is_ready=lambda: all(e.is_set() for e in (pipeline.watchbook.ready, api.webhooks.ready, pipeline.tagger_ready)),
     )
+    pipeline.processed_before = offsets.processed_before
     return app
 
 

@@ -19,8 +19,9 @@ agents read only plain, non-compacted topics, whose offsets are contiguous); the
 (the broker's committed offset, or the log start for a partition never committed, which is where
 ``auto_offset_reset=earliest`` reads from); nothing is committed while it is not. What Faust dropped then shows
 as a partition whose owed offset is neither acknowledged nor moving while there is something to read; a timer
-seeks such a partition back to the owed offset so the dropped records are read again (the stages are
-idempotent: re-read records only repeat work).
+seeks such a partition back to the owed offset so the dropped records are read again; the records after them
+that an agent had already processed are acknowledged again without being processed twice (a desk sees no
+alert twice), and the stages are idempotent besides.
 
 The guard also makes the commit wait for every record the worker produced before it (``ProducerBuffer.flush``
 gives up after 100 ms without progress, leaving table changelog writes behind the offsets they belong to).
@@ -166,6 +167,9 @@ class StuckWatch:
 
     seen: dict[TP, PartitionHead] = field(default_factory=dict)
     """Partition → how it looked at the previous check, when it looked stuck then."""
+    processed: dict[TP, set[int]] = field(default_factory=dict)
+    """Partition → offsets an agent had acknowledged past the owed one when the partition was sought back: they
+    come again with the dropped record, and are acknowledged again without being processed twice."""
 
     def stuck(self, heads: Iterable[PartitionHead]) -> list[tuple[TP, int]]:
         """The partitions stuck at this check and at the previous one, with the offset to read again from."""
@@ -181,9 +185,27 @@ class StuckWatch:
         self.seen = {tp: head for tp, head in suspects.items() if tp not in reported}
         return stuck
 
+    def sought_back(self, tp: TP, owed: int, acked: Iterable[int]) -> None:
+        """``tp`` is read again from ``owed``: remember what was already processed after it."""
+        done = {offset for offset in acked if offset > owed}
+        if done:
+            self.processed.setdefault(tp, set()).update(done)
+
+    def processed_before(self, tp: TP, offset: int) -> bool:
+        """Whether this record is a re-read of one already processed (each answers True once)."""
+        done = self.processed.get(tp)
+        if not done or offset not in done:
+            return False
+        done.discard(offset)
+        if not done:
+            del self.processed[tp]
+        return True
+
     def forget(self) -> None:
-        """A rebalance started: what was seen belongs to the old assignment."""
+        """A rebalance started: what was seen belongs to the old assignment (the revoke committed what was
+        acknowledged, so nothing processed is read again)."""
         self.seen.clear()
+        self.processed.clear()
 
 
 def _looks_stuck(head: PartitionHead) -> bool:
@@ -214,11 +236,13 @@ async def read_stuck_partitions_again(app: faust.App, watch: StuckWatch) -> list
     sought = []
     for tp, offset in watch.stuck(partition_heads(consumer, app)):
         log.warning("%s: offset %d was dropped before an agent saw it; reading the partition again from it", tp, offset)
+        acked = tuple(consumer._acked[tp])
         try:
             await consumer.seek(tp, offset)
         except (IllegalStateError, KafkaError) as err:  # revoked meanwhile: its next owner starts there anyway
             log.warning("%s: not sought back: %r", tp, err)
         else:
+            watch.sought_back(tp, offset, acked)
             sought.append((tp, offset))
     return sought
 

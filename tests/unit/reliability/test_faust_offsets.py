@@ -109,11 +109,21 @@ def test_a_partition_that_moves_or_has_nothing_to_read_is_left_alone(
     assert watch.stuck([second]) == []
 
 
+def test_records_processed_after_a_dropped_one_are_not_processed_again_when_it_is_read_again() -> None:
+    watch = StuckWatch()
+    watch.sought_back(RAW, 5, (3, 8, 9))  # 3: stale (below the owed offset), committed already
+    assert [watch.processed_before(RAW, offset) for offset in (5, 6, 7, 8, 9)] == [False, False, False, True, True]
+    assert not watch.processed_before(RAW, 8)  # once only: a later re-read (a crash, a rebalance) processes it
+    assert not watch.processed_before(PAIRS, 9)
+
+
 def test_a_rebalance_forgets_what_was_seen() -> None:
     watch = StuckWatch()
     watch.stuck([head(RAW, 5, (8,))])
+    watch.sought_back(PAIRS, 3, (4,))
     watch.forget()
     assert watch.stuck([head(RAW, 5, (8,))]) == []
+    assert not watch.processed_before(PAIRS, 4)
 
 
 def test_the_worker_app_commits_through_the_guard_and_keeps_no_standbys(tmp_path: Path) -> None:
@@ -132,6 +142,7 @@ def test_the_worker_app_commits_through_the_guard_and_keeps_no_standbys(tmp_path
 async def repair(lab: Lab, checks: int = 8) -> None:
     """What the worker's timer does between commits, until the group caught up (or ``checks`` ran out)."""
     watch = StuckWatch()
+    lab.processed_before = watch.processed_before
     for _ in range(checks):
         await read_stuck_partitions_again(lab.app, watch)
         await asyncio.sleep(0.1)
@@ -152,6 +163,7 @@ async def commit_repair_and_check(lab: Lab) -> None:
     assert lab.lag() == dict.fromkeys(lab.partitions, 0)
     for tp in lab.partitions:
         assert lab.done(tp) == set(range(lab.log_size[tp]))
+    assert len(lab.processed) == len(set(lab.processed)), "a record read again was processed twice"
 
 
 @pytest.mark.parametrize(

@@ -124,3 +124,20 @@ def test_shipped_registries_meet_the_issue_minimums() -> None:
     for country in ("KP", "CN", "RU", "IR", "SY"):
         assert registries.outlets.state_media_of(country) is not None
     assert sorted(p.name for p in DATA_DIR.glob("*.yaml")) == sorted(registries.versions)
+
+
+def test_wikidata_items_are_unique_and_a_qid_id_is_its_own(tmp_path: Path) -> None:
+    actors = ACTORS.replace("    aliases: [Russia]\n", '    aliases: [Russia]\n    wikidata: "Q7747"\n')
+    outlets = OUTLETS.replace("domains: [tass.com]}", 'domains: [tass.com], wikidata: "Q159"}')
+    problems = problems_of(tmp_path, **{"actors-a": actors, "outlets": outlets})
+    assert any("actors[1] (Q159).wikidata: the id 'Q159' is already its Wikidata item" in p for p in problems)
+    assert any("outlets[0] (tass).wikidata: Wikidata item 'Q159' already belongs to 'Q159'" in p for p in problems)
+
+
+def test_a_slug_entry_carries_its_verified_wikidata_item(tmp_path: Path) -> None:
+    outlets = OUTLETS.replace("domains: [tass.com]}", 'domains: [tass.com], wikidata: "Q212140"}')
+    actors = ACTORS.replace("id: Q7747", 'id: "ww:person:vladimir-putin"\n    wikidata: "Q7747"')
+    registries = load_registries(write(tmp_path, **{"actors-a": actors, "outlets": outlets}))
+    assert registries.actors.get("ww:person:vladimir-putin").wikidata_id == "Q7747"  # type: ignore[union-attr]
+    assert registries.actors.get("Q159").wikidata_id == "Q159"  # type: ignore[union-attr]
+    assert registries.outlets.get("tass").wikidata == "Q212140"  # type: ignore[union-attr]
