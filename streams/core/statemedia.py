@@ -22,8 +22,9 @@ citation: KCNA (state) and Yonhap (a public-interest agency, recorded but not st
 
 Unnamed phrases ("state media", "state TV", "the country's state news agency") resolve to the generic
 ``<cc>_state_media`` entry of the country named right before or after them ("Chinese", "North Korea's",
-"in Pyongyang"), else of the nearest country mentioned earlier in the paragraph, else of the country the
-article mentions most; they need the same cues as named outlets, and one describing a named outlet next to it
+"in Pyongyang"), else of the side the report comes from (``_speaking_country``: a state outlet named in the
+article, the first country of the phrase's sentence, the paragraph, a state publisher, the article); they need
+the same cues as named outlets, and one describing a named outlet next to it
 ("state news agency KCNA") is that outlet's, not a second citation.
 
 ``state_sourced`` is true when the publisher or any non-photo citation is an outlet with ``state: true``.
@@ -428,7 +429,11 @@ def _descriptor(
     found = _role(document, candidate.field, start, candidate.end)
     if found is None or found[0] == "photo_credit":
         return None
-    country = qualifier.country if qualifier is not None else _subject_country(document, outlets, candidate, countries)
+    country = (
+        qualifier.country
+        if qualifier is not None
+        else _speaking_country(document, outlets, candidate, named, countries)
+    )
     generic = outlets.state_media_of(country) if country else None
     if generic is None:
         return None
@@ -451,17 +456,48 @@ def _qualifier(document: Document, candidate: Candidate, countries: Sequence[Cou
     return None
 
 
-def _subject_country(
-    document: Document, outlets: OutletIndex, candidate: Candidate, countries: Sequence[CountryMention]
+def _speaking_country(
+    document: Document,
+    outlets: OutletIndex,
+    candidate: Candidate,
+    named: Sequence[OutletMention],
+    countries: Sequence[CountryMention],
 ) -> str | None:
-    """ "the country's state news agency": the nearest country (or actor of a country) earlier in the paragraph,
-    else the country the article names most (its own name, metonyms, demonyms and its people together)."""
+    """Whose state media an unqualified phrase ("…, state media said") is: the side the report comes from, not
+    the nearest country adjective ("North Korean leader Kim congratulated Russian President Putin, state media
+    said" is North Korean). In order:
+
+    1. the country of a state outlet the article names (the nearest one if several): "KCNA" later in the text;
+    2. the first country (or actor of a country) of the phrase's own sentence: the one doing the reported thing;
+    3. the nearest country earlier in the paragraph;
+    4. the country of the publisher, when the publisher is state media;
+    5. the country the article names most (its own name, metonyms, demonyms and its people together).
+    """
+    state_outlets = [
+        m
+        for m in named
+        if m.field != _CREDITS
+        and m.outlet.state
+        and not m.outlet.is_generic
+        and m.outlet.country
+        and outlets.state_media_of(m.outlet.country) is not None
+    ]
+    if state_outlets:
+        nearest = min(state_outlets, key=lambda m: (m.field != candidate.field, abs(m.start - candidate.start)))
+        return nearest.outlet.country
     with_media = [c for c in countries if outlets.state_media_of(c.country) is not None]
     if candidate.field != _CREDITS:
-        low, _ = document.paragraph_span(candidate.field, candidate.start)
-        earlier = [c for c in with_media if c.field == candidate.field and low <= c.start < candidate.start]
+        sentence_start, _ = document.sentence_span(candidate.field, candidate.start, candidate.end, 400, 0)
+        paragraph_start, _ = document.paragraph_span(candidate.field, candidate.start)
+        earlier = [c for c in with_media if c.field == candidate.field and paragraph_start <= c.start < candidate.start]
+        in_sentence = [c for c in earlier if c.start >= sentence_start]
+        if in_sentence:
+            return min(in_sentence, key=lambda c: c.start).country
         if earlier:
             return max(earlier, key=lambda c: c.start).country
+    publisher = publisher_of(document.article, outlets)
+    if publisher is not None and publisher.state and publisher.country and outlets.state_media_of(publisher.country):
+        return publisher.country
     if not with_media:
         return None
     counts = Counter(c.country for c in with_media)
