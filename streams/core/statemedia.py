@@ -75,7 +75,12 @@ _EN_VERBS = (
     "criticizes|criticises|condemned|condemns|denounced|denounces|praised|praises|revealed|reveals|insisted|"
     "insists|alleged|alleges|declared|declares|branded|brands|dubbed|explained|explains|stressed|stresses|"
     "emphasized|emphasised|quoting|citing|reporting|showing|saying|vowed|threatened|boasted|lauded|touted|"
-    "highlighted|posted|headlined|identified|predicted|asserted|argued|issued|ran"
+    "highlighted|posted|headlined|identified|predicted|asserted|argued|issued|ran|"
+    # plural present, for plural subjects ("state media warn", "Chinese state outlets claim")
+    "report|quote|cite|announce|state|claim|add|write|note|warn|describe|show|air|broadcast|carry|publish|"
+    "release|confirm|deny|call|urge|accuse|hail|slam|blast|criticize|criticise|condemn|denounce|praise|reveal|"
+    "insist|allege|declare|brand|dub|explain|stress|emphasize|emphasise|vow|threaten|boast|laud|tout|highlight|"
+    "post|predict|assert|argue|issue|run"
 )
 _FR_VERBS = (
     "a rapporté|rapporte|rapportait|a indiqué|indique|a annoncé|annonce|a affirmé|affirme|a déclaré|déclare|"
