@@ -3,8 +3,10 @@
 Every named outlet mention (and every unnamed "Chinese state media" phrase) gets at most one *role*, decided from
 the words around it inside its sentence, in this order (first match wins):
 
-1. ``photo_credit`` — in the credits field, or marked as a credit ("Photograph: …/TASS", "© Sputnik",
-   "REUTERS/KCNA", "(AP-Yonhap)"). A credit is not content sourcing.
+1. ``photo_credit`` — in the credits field, marked as a credit ("Photograph: …/TASS", "© Sputnik",
+   "REUTERS/KCNA", "(AP-Yonhap)"), or in a sentence that describes a picture ("In this photo provided by the
+   North Korean government …", "This photo released by SANA shows …"), or closing a parenthesised credit line
+   ("(Korean Central News Agency/Korea News Service via AP)"). A credit is not content sourcing.
 2. ``headline`` — the title starts with "KCNA:" or ends with ": KCNA" / "- TASS".
 3. ``dateline`` — the copy opens with a wire dateline: "Pyongyang, November 10 (KCNA) --", "MOSCOW, March 14. /TASS/.".
 4. ``republished`` — "Source: Xinhua", "Full story: Sputnik International", "originally published by".
@@ -211,6 +213,15 @@ _PHOTO_BEFORE = re.compile(
     r"screengrab|foto|фото)\b\s*(?:by|courtesy of)?\s*[:：]\s*[^\n:]{0,80})|©\s*|"
     rf"{_CAPITALISED}\s?/\s?|\(\s*{_CAPITALISED}\s*[-/]\s*)$"
 )
+_PHOTO_SENTENCE = re.compile(
+    r"(?i:\b(?:in\s+)?this\s+(?:(?:undated|handout|file|image|video|frame|screen)\s+){0,2}"
+    r"(?:photo(?:graph)?|picture|image|grab|screenshot|screengrab)s?\b"
+    r"|\b(?:photo(?:graph)?|picture|image|footage)s?\s+(?:released|provided|distributed|issued|taken|supplied)\s+by\b"
+    r"|\b(?:pictured|photographed)\b)"
+)
+"""A sentence that describes a picture (an agency caption): outlets in it credit the picture, not the story."""
+_VIA_CREDIT_BEFORE = re.compile(rf"\(\s*(?:{_CAPITALISED}[\s/,&-]*){{1,8}}via\s+(?:the\s+)?$")
+"""The inside of a parenthesised credit line before the outlet: "(Korean Central News Agency/KNS via AP)"."""
 _PHOTO_AFTER = re.compile(rf"^(?:\s?/\s?{_CAPITALISED}|\s*[-/]\s*{_CAPITALISED}\s*\))")
 _VIA_AFTER = re.compile(rf"^,?\s+via\s+(?:the\s+)?{_CAPITALISED}")
 _VIA_BEFORE = re.compile(rf"{_CAPITALISED},?\s+via\s+(?:the\s+)?$")
@@ -371,6 +382,11 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         return "photo_credit", low, high
     low, high = _window(document, field, start, end)
     before, after = text[low:start], text[end:high]
+    if _PHOTO_SENTENCE.search(text, low, high):
+        return "photo_credit", low, high
+    credit_line = _VIA_CREDIT_BEFORE.search(before)
+    if credit_line and after.lstrip().startswith(")"):
+        return "photo_credit", low + credit_line.start(), end + after.index(")") + 1
     photo = _PHOTO_BEFORE.search(before)
     if photo or _PHOTO_AFTER.match(after):
         evidence_start = low + photo.start() if photo else start
