@@ -8,7 +8,8 @@ the words around it inside its sentence, in this order (first match wins):
    North Korean government …", "This photo released by SANA shows …"), or closing a parenthesised credit line
    ("(Korean Central News Agency/Korea News Service via AP)"). A credit is not content sourcing.
 2. ``headline`` — the title starts with "KCNA:" or ends with ": KCNA" / "- TASS".
-3. ``dateline`` — the copy opens with a wire dateline: "Pyongyang, November 10 (KCNA) --", "MOSCOW, March 14. /TASS/.".
+3. ``dateline`` — the copy opens with a wire dateline: "Pyongyang, November 10 (KCNA) --", "MOSCOW, March 14. /TASS/.",
+   "MOSCOW (Sputnik) —", or a dashed wire byline: "— Anadolu Agency", "ANKARA — Anadolu Agency —".
 4. ``republished`` — "Source: Xinhua", "Full story: Sputnik International", "originally published by".
 5. ``interview`` — "Peskov told TASS", "in an interview with RT": the speaker is the source, the outlet the channel.
 6. ``cited`` — a reporting verb after it ("KCNA said", "KCNA, the North's official news agency, reported"), an
@@ -230,6 +231,9 @@ _HEADLINE_AFTER = re.compile(r"^\s*[:：|]\s*\S")
 _END_OF_TITLE = re.compile(r"^[\s.!?\"”'’)]*$")
 _DATELINE_BEFORE = re.compile(rf"^\s*(?:[A-ZÀ-ÞА-Я][^\n]{{0,110}}?)?{_WRAPPED_START}\s*$")
 _DATELINE_AFTER = re.compile(r"^\s*[)/|]\s*(?:--|—|–|-|:|\||\.(?=\s|$))")
+_DASH_DATELINE_BEFORE = re.compile(r"^\s*(?:[A-ZÀ-ÞА-Я][\w.'’ -]{0,40}?\s*(?:,[^\n—–]{0,30})?)?\s*(?:--|—|–)\s*$")
+_DASH_DATELINE_AFTER = re.compile(r"^\s*(?:$|\n|--|—|–|:)")
+"""A wire byline opening the copy with a dash: "— Anadolu Agency", "ANKARA — Anadolu Agency —"."""
 _CJK_DATELINE_AFTER = re.compile(r"^[^，。\n]{0,24}电")
 REFERENCE_NOUNS: tuple[str, ...] = (
     "news agency", "agency", "report", "dispatch", "broadcaster", "channel", "network", "newspaper", "paper", "daily",
@@ -402,6 +406,9 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 8])
         if dateline_end is not None and _DATELINE_BEFORE.match(opening):
             return "dateline", 0, end + dateline_end
+        dash_end = _match_end(_DASH_DATELINE_AFTER, text[end : end + 8])
+        if dash_end is not None and _DASH_DATELINE_BEFORE.match(opening):
+            return "dateline", 0, end + dash_end
         if not opening.strip() and _CJK_DATELINE_AFTER.match(text[end:]):
             return "dateline", start, end + _CJK_DATELINE_AFTER.match(text[end:]).end()  # type: ignore[union-attr]
     for role, pattern in _BEFORE_CUES:
