@@ -15,7 +15,8 @@ the words around it inside its sentence, in this order (first match wins):
 6. ``cited`` — a reporting verb after it ("KCNA said", "KCNA, the North's official news agency, reported"), an
    inverted attribution (", said KCNA"), a citing phrase before it ("according to China's Xinhua", "citing SANA",
    "in a dispatch carried by KCNA"), a report noun ("a KCNA report said"), or the same in French, German,
-   Spanish, Russian, Korean or Chinese.
+   Spanish, Russian, Korean, Chinese, Japanese, Arabic (verb first: "ذكرت وكالة ... (سانا)") or Persian
+   ("به گزارش ایرنا").
 7. ``photo_credit`` again for a bare "KCNA via REUTERS" (after the content cues, since "via" is also prose).
 
 Anything else is a *mention*: a story about Ofcom revoking RT's licence is about RT, not sourced from it.
@@ -127,6 +128,12 @@ _CITING = (
     "по данным|по сообщению|по информации|со ссылкой на|как сообщает|как сообщило|как передает|как передаёт|"
     "как пишет|сообщает|сообщило|сообщили|передает|передаёт|пишет|цитирует"
 )
+_AR_FA_CITING = (
+    "و?(?:ذكرت|ذكر|قالت|قال|أفادت|أفاد|نقلت|نقل|أعلنت|أعلن|أوردت|أورد|بثت|نشرت|أكدت|أشارت|كشفت)|"
+    "و?(?:بحسب|حسب|وفقا ل|وفقاً ل|وفقا لـ|وفقاً لـ|نقلا عن|نقلاً عن)|"
+    "به گزارش|بنا بر گزارش|بنابر گزارش|طبق گزارش|به نقل از"
+)
+_AR_FA_WORD = r"[\u0600-\u06FF\u200c]+"
 _INTERVIEW = (
     "told|tells|telling|said to|speaking to|spoke to|speaks to|talking to|talked to|talks to|"
     "in an? (?:exclusive )?interview (?:with|to|on|for|given to|granted to)|interview (?:with|to|given to|granted to)|"
@@ -180,6 +187,9 @@ _BEFORE_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     ("cited", re.compile(rf"(?:^|(?<=\W))(?i:{_CITING})\s+{_FILLER}$")),
     ("cited", re.compile(rf"[,\"”'’«»]\s*(?i:{_INVERTED_VERBS})\s+{_FILLER}$")),
     ("cited", re.compile(r"(?:据|根据|援引|引述|引用|据悉)\s*$")),
+    # Arabic puts the reporting verb first ("ذكرت وكالة الأنباء السورية (سانا) أن", "وقالت ... إن"), and
+    # "according to" is بحسب / وفقا لـ / نقلا عن; Persian: "به گزارش خبرگزاری ایرنا", "به نقل از".
+    ("cited", re.compile(rf"(?:^|(?<=\s))(?:{_AR_FA_CITING})\s+(?:{_AR_FA_WORD}\s+){{0,6}}\(?\s*$")),
 )
 _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     (
@@ -204,6 +214,10 @@ _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     ("cited", re.compile(r"^\s*(?:의\s*)?(?:보도에\s*)?(?:에\s*)?따르면")),
     ("cited", re.compile(r"^\s*(?:은|는|이|가)\s[^.。\n]{0,120}?(?:보도했다|보도했습니다|밝혔다|전했다|보도)")),
     ("cited", re.compile(r"^\s*(?:报道|报导|消息|称|说|发布|援引)")),
+    # Japanese: "…によると" (according to), "…は/が … 報じた/伝えた" (reported)
+    ("cited", re.compile(r"^\s*(?:の報道)?(?:によると|によれば|[はが][^。\n]{0,80}?(?:報じた|伝えた|報道した))")),
+    # Persian verb last: "ایرنا ... گزارش داد" / "اعلام کرد"
+    ("cited", re.compile(r"^[^.!?؟\n]{0,120}?(?:گزارش داد|گزارش کرد|اعلام کرد|نوشت)")),
 )
 _REPORT_NOUN_AFTER = re.compile(rf"^(?:['’]s)?\s+(?:[\w-]+\s+){{0,2}}?(?i:{_CONTENT_NOUNS})\b")
 _CITING_ARTICLE_BEFORE = re.compile(
