@@ -80,11 +80,11 @@ _EN_VERBS = (
     "insists|alleged|alleges|declared|declares|branded|brands|dubbed|explained|explains|stressed|stresses|"
     "emphasized|emphasised|quoting|citing|reporting|showing|saying|vowed|threatened|boasted|lauded|touted|"
     "highlighted|posted|headlined|identified|predicted|asserted|argued|issued|ran|"
-    # plural present, for plural subjects ("state media warn", "Chinese state outlets claim")
-    "report|quote|cite|announce|state|claim|add|write|note|warn|describe|show|air|broadcast|carry|publish|"
-    "release|confirm|deny|call|urge|accuse|hail|slam|blast|criticize|criticise|condemn|denounce|praise|reveal|"
-    "insist|allege|declare|brand|dub|explain|stress|emphasize|emphasise|vow|threaten|boast|laud|tout|highlight|"
-    "post|predict|assert|argue|issue|run"
+    # plural present, for plural subjects ("state media warn", "Chinese state outlets claim"); not the forms
+    # that are also nouns after an outlet's name ("RT show", "the TASS state agency", "RT run by the Kremlin")
+    "report|quote|cite|announce|claim|write|warn|describe|broadcast|carry|publish|release|confirm|deny|urge|"
+    "accuse|hail|slam|blast|criticize|criticise|condemn|denounce|praise|reveal|insist|allege|declare|brand|dub|"
+    "explain|stress|emphasize|emphasise|vow|threaten|boast|laud|tout|highlight|predict|assert|argue"
 )
 _FR_VERBS = (
     "a rapporté|rapporte|rapportait|a indiqué|indique|a annoncé|annonce|a affirmé|affirme|a déclaré|déclare|"
@@ -231,8 +231,7 @@ _PHOTO_BEFORE = re.compile(
 _PHOTO_SENTENCE = re.compile(
     r"(?i:\b(?:in\s+)?this\s+(?:(?:undated|handout|file|image|video|frame|screen)\s+){0,2}"
     r"(?:photo(?:graph)?|picture|image|grab|screenshot|screengrab)s?\b"
-    r"|\b(?:photo(?:graph)?|picture|image|footage)s?\s+(?:released|provided|distributed|issued|taken|supplied)\s+by\b"
-    r"|\b(?:pictured|photographed)\b)"
+    r"|\b(?:photo(?:graph)?|picture|image|footage)s?\s+(?:released|provided|distributed|issued|taken|supplied)\s+by\b)"
 )
 """A sentence that describes a picture (an agency caption): outlets in it credit the picture, not the story."""
 _VIA_CREDIT_BEFORE = re.compile(rf"\(\s*(?:{_CAPITALISED}[\s/,&-]*){{1,8}}via\s+(?:the\s+)?$")
