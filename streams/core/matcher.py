@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -202,13 +202,27 @@ class _Key(NamedTuple):
     patterns: tuple[Pattern, ...]
 
 
+NameForms = Callable[[str], Iterable[str]]
+"""Other written forms of a name or phrase (its case forms in a language that declines names), or none."""
+
+
+def _no_other_forms(name: str) -> tuple[str, ...]:
+    return ()
+
+
 class Matcher:
     """The compiled automaton; immutable after construction and safe to share between threads."""
 
-    def __init__(self, registries: Registries, vocabulary: Mapping[Kind, Iterable[str]] | None = None) -> None:
-        """``vocabulary``: extra phrases by kind, matched like names (the tagger passes the state-media words)."""
+    def __init__(
+        self,
+        registries: Registries,
+        vocabulary: Mapping[Kind, Iterable[str]] | None = None,
+        name_forms: NameForms | None = None,
+    ) -> None:
+        """``vocabulary``: extra phrases by kind, matched like names (the tagger passes the state-media words);
+        ``name_forms``: the other forms of every name and phrase but topics', each one more key for it."""
         groups: dict[tuple[str, bool], list[Pattern]] = defaultdict(list)
-        for key, pattern in _patterns(registries, vocabulary or {}):
+        for key, pattern in _patterns(registries, vocabulary or {}, name_forms or _no_other_forms):
             group = groups[key, pattern.is_prefix]
             if pattern not in group:
                 group.append(pattern)
@@ -320,11 +334,18 @@ def _cased(forms: tuple[str, ...] | list[str]) -> frozenset[str]:
     return frozenset(accepted)
 
 
+def _written_forms(name: str, name_forms: NameForms) -> Iterator[str]:
+    """The name itself, then its other forms."""
+    yield name
+    yield from name_forms(name)
+
+
 def _name_patterns(
     kinds: tuple[Kind, Kind],
     target: str,
     aliases: tuple[str, ...],
     short: tuple[str, ...],
+    name_forms: NameForms,
     titles: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, Pattern]]:
     """Aliases match in any case, except acronyms (all capitals), which match as written like short forms.
@@ -336,11 +357,12 @@ def _name_patterns(
     prefixes: list[str | None] = [None, *titles]
     for names, name_kind, always_cased in ((aliases, kind, False), (short, short_kind, True)):
         for name in names:
-            cased = _cased([name]) if always_cased or is_all_caps(name) else None
-            for key in alias_variants(name):
-                for title in prefixes:
-                    prefixed = key if title is None else f"{fold(title).strip()} {key}"
-                    yield prefixed, _pattern(name_kind, target, name, cased=cased, title=title)
+            for form in _written_forms(name, name_forms):
+                cased = _cased([form]) if always_cased or is_all_caps(form) else None
+                for key in alias_variants(form):
+                    for title in prefixes:
+                        prefixed = key if title is None else f"{fold(title).strip()} {key}"
+                        yield prefixed, _pattern(name_kind, target, name, cased=cased, title=title)
 
 
 def _aliases(name: str, aliases: tuple[str, ...], short: tuple[str, ...]) -> tuple[str, ...]:
@@ -349,33 +371,40 @@ def _aliases(name: str, aliases: tuple[str, ...], short: tuple[str, ...]) -> tup
     return aliases if fold(name).strip() in unsafe else (name, *aliases)
 
 
-def _patterns(registries: Registries, vocabulary: Mapping[Kind, Iterable[str]]) -> Iterator[tuple[str, Pattern]]:
+def _patterns(
+    registries: Registries, vocabulary: Mapping[Kind, Iterable[str]], name_forms: NameForms
+) -> Iterator[tuple[str, Pattern]]:
     for actor in registries.actors:
         yield from _name_patterns(
             (Kind.ALIAS, Kind.SHORT),
             actor.id,
             _aliases(actor.name, actor.aliases, actor.short),
             actor.short,
+            name_forms,
             actor.titles,
         )
         for phrase in actor.not_names:
-            for key in alias_variants(phrase):
-                yield key, _pattern(Kind.NOT_NAME, actor.id, phrase)
+            for form in _written_forms(phrase, name_forms):
+                for key in alias_variants(form):
+                    yield key, _pattern(Kind.NOT_NAME, actor.id, phrase)
         for word, kind in [(d, Kind.DEMONYM) for d in actor.demonyms] + [(m, Kind.METONYM) for m in actor.metonyms]:
-            cased = _cased([word]) if is_all_caps(word) else None
-            for key in alias_variants(word):
-                yield key, _pattern(kind, actor.id, word, cased=cased)
+            for form in _written_forms(word, name_forms):
+                cased = _cased([form]) if is_all_caps(form) else None
+                for key in alias_variants(form):
+                    yield key, _pattern(kind, actor.id, word, cased=cased)
         for office in actor.roles:
             for descriptor in office.descriptors:
-                for key in alias_variants(descriptor):
-                    yield key, _pattern(Kind.OFFICE, actor.id, descriptor, office=office)
+                for form in _written_forms(descriptor, name_forms):
+                    for key in alias_variants(form):
+                        yield key, _pattern(Kind.OFFICE, actor.id, descriptor, office=office)
     for outlet in registries.outlets:
         if not outlet.is_generic:
             names = _aliases(outlet.name, outlet.aliases, outlet.short)
-            yield from _name_patterns((Kind.OUTLET, Kind.OUTLET_SHORT), outlet.id, names, outlet.short)
+            yield from _name_patterns((Kind.OUTLET, Kind.OUTLET_SHORT), outlet.id, names, outlet.short, name_forms)
     for kind, phrases in vocabulary.items():
         for phrase in phrases:
-            yield fold(phrase).strip(), _pattern(kind, kind.value, phrase)
+            for form in _written_forms(phrase, name_forms):
+                yield fold(form).strip(), _pattern(kind, kind.value, phrase)
     for topic in registries.topics:
         weighted = [(p, w, Kind.TOPIC) for p, w in topic.phrases]
         weighted += [(p, 0.0, Kind.TOPIC_REQUIRED) for p in topic.require_any]

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from streams.core.language import LanguageDetector
-from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher
+from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher, NameForms
 from streams.core.models import Article, TaggedArticle
 from streams.core.registry import Registries
 from streams.core.statemedia import (
@@ -98,16 +98,25 @@ class _SpanIndex:
 class Tagger:
     """Compiled once from the registries; ``tag`` is pure and thread-safe."""
 
-    def __init__(self, registries: Registries, language_detector: LanguageDetector | None) -> None:
-        """``language_detector`` names the language of articles whose feed does not (None: only the feed's)."""
+    def __init__(
+        self, registries: Registries, language_detector: LanguageDetector | None, name_forms: NameForms | None = None
+    ) -> None:
+        """``language_detector`` names the language of articles whose feed does not (None: only the feed's);
+        ``name_forms`` gives the other written forms of names (their case forms in languages that decline them)."""
         self.registries = registries
-        self._matcher = Matcher(registries, {Kind.MEDIA: MEDIA_PHRASES, Kind.REFERENCE: REFERENCE_NOUNS})
-        self.automaton_size = self._matcher.size
         self.language_detector = language_detector
+        self.name_forms = name_forms
+        vocabulary = {Kind.MEDIA: MEDIA_PHRASES, Kind.REFERENCE: REFERENCE_NOUNS}
+        self._matcher = Matcher(registries, vocabulary, name_forms)
+        self.automaton_size = self._matcher.size
         self._topics = {rule.id: rule for rule in registries.topics}
         self._titles = {a.id: frozenset(fold(t).strip() for t in a.titles) for a in registries.actors}
         self._country_code = {a.id: a.country for a in registries.actors if a.type == "country" and a.country}
-        self._short_forms = {a.id: frozenset(fold_keeping_case(s).strip() for s in a.short) for a in registries.actors}
+        forms = name_forms or (lambda _: ())
+        self._short_forms = {
+            a.id: frozenset(fold_keeping_case(f).strip() for s in a.short for f in (s, *forms(s)))
+            for a in registries.actors
+        }
 
     def tag(self, article: Article) -> TaggedArticle:
         document = Document(article)

@@ -51,4 +51,8 @@ def load_language_detector() -> LanguageDetector:
 
 def shipped_tagger(registries: Registries | None = None) -> Tagger:
     """A tagger over ``registries`` (default: the shipped ones) with the language model: what every process uses."""
-    return Tagger(registries if registries is not None else load_registries(), load_language_detector())
+    from streams.infra.inflection import russian_name_forms
+
+    return Tagger(
+        registries if registries is not None else load_registries(), load_language_detector(), russian_name_forms
+    )

@@ -80,5 +80,5 @@ def test_offsets_slice_to_the_evidence_and_output_round_trips(test_tagger: Tagge
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(articles, st.integers(min_value=0, max_value=10_000))
 def test_output_does_not_depend_on_registry_order(test_tagger: Tagger, item: Article, seed: int) -> None:
-    reordered = Tagger(shuffled(test_tagger.registries, seed), language_detector=test_tagger.language_detector)
+    reordered = Tagger(shuffled(test_tagger.registries, seed), test_tagger.language_detector, test_tagger.name_forms)
     assert reordered.tag(item) == test_tagger.tag(item)
