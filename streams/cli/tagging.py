@@ -37,9 +37,14 @@ def register(commands: Any, benches: Any) -> None:
     tagging.set_defaults(handler=_cmd_bench_tagging)
 
     accuracy = benches.add_parser(
-        "accuracy", help="actor precision/recall and state-media detections on ../shared/corpus"
+        "accuracy",
+        help="the real-text evaluation set's figures (../evalset), then actor precision/recall and state-media "
+        "detections on ../shared/corpus",
     )
     accuracy.add_argument("--corpus", type=Path, default=None, help="corpus directory (default: ../shared/corpus)")
+    accuracy.add_argument(
+        "--set", dest="set_dir", type=Path, default=None, help="evaluation set directory (default: ../evalset)"
+    )
     accuracy.add_argument("--registry", type=Path, metavar="DIR", help="registry directory (default: the shipped one)")
     accuracy.add_argument("--details", action="store_true", help="also list every disagreement with the labels")
     accuracy.set_defaults(handler=_cmd_bench_accuracy)
@@ -122,7 +127,15 @@ def _cmd_bench_tagging(args: argparse.Namespace) -> int:
 
 def _cmd_bench_accuracy(args: argparse.Namespace) -> int:
     from streams.tools.bench.accuracy import default_corpus_dir, run_accuracy
+    from streams.tools.bench.evalset import default_set_dir, run_evalset
 
+    set_dir = args.set_dir or default_set_dir()
+    if set_dir.is_dir():
+        for line in run_evalset(set_dir, args.registry, details=args.details, progress=_progress):
+            print(line)
+        print()
+    else:
+        print(f"wirewatch: evaluation set not found at {set_dir}: its figures are skipped")
     corpus = args.corpus or default_corpus_dir()
     if not corpus.is_dir():
         print(f"wirewatch: corpus not found at {corpus}: nothing to measure (skipped)")
