@@ -31,6 +31,7 @@ from streams.core.text import (
     FoldedText,
     fold,
     fold_keeping_case,
+    has_hangul,
     has_lowercase,
     is_all_caps,
     needs_left_boundary,
@@ -234,7 +235,8 @@ class Matcher:
         self._ascii_keys = ahocorasick.Automaton()
         for (key, is_prefix), found in groups.items():
             left = 1 if needs_left_boundary(key[0]) else 0
-            right = 1 if needs_right_boundary(key[-1]) and not is_prefix else 0
+            # Korean glues particles to a name's end, also to a Latin tail ("조선중앙TV는").
+            right = 1 if needs_right_boundary(key[-1]) and not is_prefix and not has_hangul(key) else 0
             padded = " " * left + key + " " * right
             value = _Key(len(padded) - left, right, all(p.is_plain for p in found), tuple(found))
             self._every_key.add_word(padded, value)

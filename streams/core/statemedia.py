@@ -64,10 +64,12 @@ MEDIA_PHRASES: tuple[str, ...] = (
     "médias d'État", "média d'État", "télévision d'État", "agence de presse officielle", "agence officielle",
     "Staatsmedien", "staatliche Medien", "staatlichen Medien", "Staatsfernsehen", "Staatssender",
     "staatliche Nachrichtenagentur", "staatlichen Nachrichtenagentur", "amtliche Nachrichtenagentur",
-    "medios estatales", "medios oficiales", "televisión estatal", "agencia estatal", "agencia oficial",
+    "medios estatales", "medios oficiales", "medio estatal", "medio oficial", "televisión estatal", "agencia estatal",
+    "agencia oficial",
     "государственные СМИ", "госСМИ", "государственное телевидение", "государственное информационное агентство",
     "관영 매체", "관영 언론", "관영 통신", "관영매체", "관영언론",
-    "官方媒体", "官媒", "国家媒体", "官方通讯社",
+    "官方媒体", "官媒", "国家媒体", "官方通讯社", "官方媒體", "國家媒體", "官方通訊社",
+    "国営メディア", "国営テレビ", "国営通信", "国営放送", "官製メディア", "政府系メディア",
 )  # fmt: skip
 
 # --------------------------------------------------------------------------- lexicon
@@ -89,24 +91,31 @@ _EN_VERBS = (
 _FR_VERBS = (
     "a rapporté|rapporte|rapportait|a indiqué|indique|a annoncé|annonce|a affirmé|affirme|a déclaré|déclare|"
     "a précisé|précise|a publié|publie|a diffusé|diffuse|a cité|cite|a écrit|écrit|a ajouté|ajoute|a dit|dit|"
-    "a assuré|assure|a relayé|relaie"
+    "a assuré|assure|a relayé|relaie|ont rapporté|rapportent|ont indiqué|indiquent|ont annoncé|annoncent|"
+    "ont affirmé|affirment|ont déclaré|déclarent|ont publié|publient|ont diffusé|diffusent|ont écrit|écrivent|"
+    "ont ajouté|ajoutent|ont relayé|relaient"
 )
 _DE_VERBS = (
     "berichtete|berichtet|meldete|meldet|zufolge|schrieb|schreibt|teilte mit|zitierte|zitiert|sagte|erklärte|"
-    "verbreitete|veröffentlichte|hieß es"
+    "verbreitete|veröffentlichte|hieß es|vermeldete|vermeldet|berichteten|meldeten|schrieben"
 )
 _ES_VERBS = (
     "informó|informa|reportó|reporta|señaló|señala|indicó|indica|dijo|dice|afirmó|afirma|anunció|anuncia|"
-    "publicó|publica|difundió|difunde|citó|cita|aseguró|asegura|agregó|añadió|declaró|recogió|recoge"
+    "publicó|publica|difundió|difunde|citó|cita|aseguró|asegura|agregó|añadió|declaró|recogió|recoge|"
+    "reprodujo|reproduce|transmitió|transmite|informaron|informan|reportaron|señalaron|indicaron|dijeron|"
+    "afirmaron|anunciaron|publicaron|difundieron|citaron|aseguraron|agregaron|añadieron|declararon|"
+    "recogieron|reprodujeron|transmitieron"
 )
 _RU_VERBS = (
     "сообщает|сообщило|сообщили|передает|передаёт|передало|пишет|писало|заявило|отмечает|отметило|уточняет|"
-    "цитирует|процитировало|опубликовало|показало|информирует|распространило|сообщил|сообщила"
+    "цитирует|процитировало|опубликовало|показало|информирует|распространило|сообщил|сообщила|приводит|"
+    "привело|приводят|цитируют|сообщают|передают|пишут|заявляет|уточнило|подчеркнуло"
 )
-VERBS = "|".join((_EN_VERBS, _FR_VERBS, _DE_VERBS, _ES_VERBS, _RU_VERBS))
+_VI_VERBS = "cho biết|đưa tin|thông báo|dẫn lời|tường thuật|loan tin|đăng tải|đăng bài|công bố"
+VERBS = "|".join((_EN_VERBS, _FR_VERBS, _DE_VERBS, _ES_VERBS, _RU_VERBS, _VI_VERBS))
 _INVERTED_VERBS = (
     "said|says|reported|reports|added|adds|wrote|writes|quoted|announced|stated|noted|claimed|warned|declared|"
-    "explained|insisted|" + _FR_VERBS + "|berichtete|meldete|schrieb|" + _ES_VERBS + "|" + _RU_VERBS
+    "explained|insisted|" + _FR_VERBS + "|berichtete|meldete|vermeldete|schrieb|" + _ES_VERBS + "|" + _RU_VERBS
 )
 _CITING = (
     # English
@@ -118,15 +127,19 @@ _CITING = (
     "footage|programme|program)s? (?:in|on|by|from|carried by|published by|published in|run by|aired on|"
     "aired by|released by|issued by|carried in|broadcast by|broadcast on)|"
     # French
-    "selon|d['’]après|cité par|citée par|cités par|citant|relayé par|relayée par|diffusé par|diffusée par|"
-    "publié par|publiée par|publié dans|paru dans|rapporté par|"
+    "selon|d['’]après|citant|publié dans|paru dans|"
+    # a participle, agreeing in gender and number, a few words before "par": "images diffusées jeudi par"
+    r"(?:cité|relayé|diffusé|publié|rapporté|transmis|reproduit|retransmis)e?s?(?:\s+[\w’']+){0,3}?\s+par|"
     # German
     "nach Angaben|laut|unter Berufung auf|zitiert von|wie|berichtete|meldete|berichtet|meldet|schrieb|"
     # Spanish
-    "según|de acuerdo con|citado por|citada por|citando|difundido por|publicado por|recogido por|a través de|"
+    "según|de acuerdo con|citando|a través de|"
+    r"(?:citad|difundid|publicad|recogid|reproducid|transmitid|divulgad)[oa]s?(?:\s+\w+){0,3}?\s+por|"
     # Russian
     "по данным|по сообщению|по информации|со ссылкой на|как сообщает|как сообщило|как передает|как передаёт|"
-    "как пишет|сообщает|сообщило|сообщили|передает|передаёт|пишет|цитирует"
+    "как пишет|сообщает|сообщило|сообщили|передает|передаёт|пишет|цитирует|приводит|"
+    # Vietnamese: "theo" (according to), "dẫn nguồn" / "trích dẫn" (citing)
+    "theo|theo tin của|dẫn nguồn|trích dẫn"
 )
 _AR_FA_CITING = (
     "و?(?:ذكرت|ذكر|قالت|قال|أفادت|أفاد|نقلت|نقل|أعلنت|أعلن|أوردت|أورد|بثت|نشرت|أكدت|أشارت|كشفت)|"
@@ -134,6 +147,8 @@ _AR_FA_CITING = (
     "به گزارش|بنا بر گزارش|بنابر گزارش|طبق گزارش|به نقل از"
 )
 _AR_FA_WORD = r"[\u0600-\u06FF\u200c]+"
+_OPENING_QUOTES = "«\"“„'‘"
+_QUOTES = "«»\"“”„'‘’"
 _INTERVIEW = (
     "told|tells|telling|said to|speaking to|spoke to|speaks to|talking to|talked to|talks to|"
     "in an? (?:exclusive )?interview (?:with|to|on|for|given to|granted to)|interview (?:with|to|given to|granted to)|"
@@ -183,13 +198,28 @@ _WRAPPED_START = r"(?:\(|/|\|)"
 
 _BEFORE_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     ("republished", re.compile(rf"(?i:\b(?:{_REPUBLISHED}))\s*(?:the\s+)?$")),
-    ("interview", re.compile(rf"(?:^|(?<=\W))(?i:{_INTERVIEW})\s+{_FILLER}$")),
-    ("cited", re.compile(rf"(?:^|(?<=\W))(?i:{_CITING})\s+{_FILLER}$")),
-    ("cited", re.compile(rf"[,\"”'’«»]\s*(?i:{_INVERTED_VERBS})\s+{_FILLER}$")),
+    ("interview", re.compile(rf"(?:^|(?<=\W))(?i:{_INTERVIEW})\s+{_FILLER}[{_OPENING_QUOTES}]?$")),
+    ("cited", re.compile(rf"(?:^|(?<=\W))(?i:{_CITING})\s+{_FILLER}[{_OPENING_QUOTES}]?$")),
+    # Inverted after a quotation: '…," said the agency', '…», — приводит ТАСС её слова', and Russian puts
+    # the object between verb and subject: '— цитирует слова министра агентство «РИА Новости»'.
+    (
+        "cited",
+        re.compile(
+            rf"[,{_QUOTES}]\s*(?:[—–-]+\s*)?(?i:{_INVERTED_VERBS})\s+(?:[а-яё]+\s+){{0,3}}?{_FILLER}"
+            rf"[{_OPENING_QUOTES}]?$"
+        ),
+    ),
     ("cited", re.compile(r"(?:据|根据|援引|引述|引用|据悉)\s*$")),
     # Arabic puts the reporting verb first ("ذكرت وكالة الأنباء السورية (سانا) أن", "وقالت ... إن"), and
     # "according to" is بحسب / وفقا لـ / نقلا عن; Persian: "به گزارش خبرگزاری ایرنا", "به نقل از".
-    ("cited", re.compile(rf"(?:^|(?<=\s))(?:{_AR_FA_CITING})\s+(?:{_AR_FA_WORD}\s+){{0,6}}\(?\s*$")),
+    # The verb may follow a full stop with no space ("الثلاثاء.وأفادت"), the name may be quoted (''سانا'').
+    (
+        "cited",
+        re.compile(
+            rf"(?:^|(?<=[\s.،؛:]))(?:{_AR_FA_CITING})\s+(?:[{_QUOTES}]*{_AR_FA_WORD}[{_QUOTES}]*\s+){{0,6}}"
+            rf"[({_QUOTES}]*\s*$"
+        ),
+    ),
 )
 _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     (
@@ -212,10 +242,31 @@ _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
         ),
     ),
     ("cited", re.compile(r"^\s*(?:의\s*)?(?:보도에\s*)?(?:에\s*)?따르면")),
-    ("cited", re.compile(r"^\s*(?:은|는|이|가)\s[^.。\n]{0,120}?(?:보도했다|보도했습니다|밝혔다|전했다|보도)")),
-    ("cited", re.compile(r"^\s*(?:报道|报导|消息|称|说|发布|援引)")),
-    # Japanese: "…によると" (according to), "…は/が … 報じた/伝えた" (reported)
-    ("cited", re.compile(r"^\s*(?:の報道)?(?:によると|によれば|[はが][^。\n]{0,80}?(?:報じた|伝えた|報道した))")),
+    # Korean puts the reporting verb at the end of the sentence: the outlet is its subject or topic (은/는/이/가,
+    # or first of a list joined by 과/와), or the channel ("…을 통해 공개한", released through).
+    (
+        "cited",
+        re.compile(
+            r"^\s*(?:(?:은|는|이|가|과|와)\s(?:(?!다\.\s)[^\n]){0,300}?"
+            r"(?:보도했|보도하|보도한|밝혔|전했|게재했|게재한|공개했|공개한|발표했|주장했|논평했|보도)|(?:을|를)\s*통해)"
+        ),
+    ),
+    # Chinese: a reporting verb right after the name, or after a short time or adverb ("周四表示", "并引述").
+    (
+        "cited",
+        re.compile(
+            r"^[^，。,、\n「“]{0,12}?(?:报道|报导|報道|報導|消息|称|稱|说|說|表示|指出|宣布|发布|發布|发表|發表|"
+            r"播发|播發|援引|引述|证实|證實)"
+        ),
+    ),
+    # Japanese: "…によると" (according to), "…は/が … 報じた/伝えました" (reported), to the end of the sentence.
+    (
+        "cited",
+        re.compile(
+            r"^\s*(?:の報道)?(?:によると|によれば|[はが][^。\n]{0,200}?"
+            r"(?:報じ|伝え|報道し|発表し|明らかにし|放送し)(?:た|ました|ている|ています))"
+        ),
+    ),
     # Persian verb last: "ایرنا ... گزارش داد" / "اعلام کرد"
     ("cited", re.compile(r"^[^.!?؟\n]{0,120}?(?:گزارش داد|گزارش کرد|اعلام کرد|نوشت)")),
 )
@@ -247,7 +298,7 @@ _DATELINE_AFTER = re.compile(r"^\s*[)/|]\s*(?:--|—|–|-|:|\||\.(?=\s|$))")
 _DASH_DATELINE_BEFORE = re.compile(r"^\s*(?:[A-ZÀ-ÞА-Я][\w.'’ -]{0,40}?\s*(?:,[^\n—–]{0,30})?)?\s*(?:--|—|–)\s*$")
 _DASH_DATELINE_AFTER = re.compile(r"^\s*(?:$|\n|--|—|–|:)")
 """A wire byline opening the copy with a dash: "— Anadolu Agency", "ANKARA — Anadolu Agency —"."""
-_CJK_DATELINE_AFTER = re.compile(r"^[^，。\n]{0,24}电")
+_CJK_DATELINE_AFTER = re.compile(r"[^，。\n]{0,24}[电電]")
 REFERENCE_NOUNS: tuple[str, ...] = (
     "news agency", "agency", "report", "dispatch", "broadcaster", "channel", "network", "newspaper", "paper", "daily",
     "outlet", "station", "tabloid", "commentary", "bulletin", "broadcast", "article", "editorial",
@@ -422,8 +473,10 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         dash_end = _match_end(_DASH_DATELINE_AFTER, text[end : end + 8])
         if dash_end is not None and _DASH_DATELINE_BEFORE.match(opening):
             return "dateline", 0, end + dash_end
-        if not opening.strip() and _CJK_DATELINE_AFTER.match(text[end:]):
-            return "dateline", start, end + _CJK_DATELINE_AFTER.match(text[end:]).end()  # type: ignore[union-attr]
+    # "新华社北京3月8日电": the agency's own dateline opens a paragraph, wherever a photo caption put it.
+    cjk_dateline = _CJK_DATELINE_AFTER.match(text, end)
+    if field != _TITLE and cjk_dateline and not text[line_start:start].strip():
+        return "dateline", start, cjk_dateline.end()
     for role, pattern in _BEFORE_CUES:
         cue = pattern.search(before)
         if cue:

@@ -174,9 +174,15 @@ def needs_right_boundary(char: str) -> bool:
     return not (_in_ranges(char, _UNSPACED_RANGES) or _in_ranges(char, _HANGUL_RANGES))
 
 
+def has_hangul(text: str) -> bool:
+    return any(_in_ranges(char, _HANGUL_RANGES) for char in text)
+
+
 def is_all_caps(text: str) -> bool:
-    """Written in capitals (acronyms such as "UN", "KCNA"): has cased letters and none in lower case."""
-    return any(c.isupper() for c in text) and not any(c.islower() for c in text)
+    """Written in capitals (acronyms such as "UN", "KCNA"): every letter is a capital, so a name with letters
+    that have no case ("조선중앙TV", "RT عربي") is no acronym."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
 
 
 def has_lowercase(text: str) -> bool:
