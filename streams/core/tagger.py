@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from streams.core.language import LanguageDetector
@@ -132,6 +132,8 @@ class Tagger:
                 names.append(candidate)
         groups = _longest_first(names)
         actors = self._actors(document, groups)
+        for country_id, span in self._countries_inside_people(names, groups):
+            actors.setdefault(country_id, []).append(span)
         outlet_mentions = self._outlets(document, groups)
         media = [c for g in groups for c in g.candidates if c.pattern.kind is Kind.MEDIA]
         countries = functools.cache(lambda: self._country_mentions(groups, actors))
@@ -202,6 +204,29 @@ class Tagger:
             if resolved is not None:
                 strong[resolved].append(group.span)
         return strong
+
+    def _countries_inside_people(
+        self, names: Sequence[Candidate], groups: Sequence[_Group]
+    ) -> Iterator[tuple[str, Span]]:
+        """The country named inside a person's mention ("Russian President Vladimir Putin", "North Korean leader
+        Kim"): the longer name wins the span, but the article still names the country the office belongs to."""
+        people = [
+            g
+            for g in groups
+            if any((a := self.registries.actors.get(c.pattern.target)) and a.type == "person" for c in g.candidates)
+        ]
+        if not people:
+            return
+        for candidate in names:
+            if candidate.pattern.kind not in (Kind.DEMONYM, Kind.ALIAS):
+                continue
+            if candidate.pattern.target not in self._country_code:
+                continue
+            for group in people:
+                if group.field == candidate.field and group.start <= candidate.start and candidate.end <= group.end:
+                    if (group.start, group.end) != (candidate.start, candidate.end):
+                        yield candidate.pattern.target, (candidate.field, candidate.start, candidate.end)
+                    break
 
     @staticmethod
     def _is_current_holder(document: Document, group: _Group, actor_id: str, spans: _SpanIndex) -> bool:

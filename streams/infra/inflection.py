@@ -1,4 +1,5 @@
-"""Case forms of Russian names, from pymorphy3's dictionary (decision 0801).
+"""Other written forms of names: Russian case forms from pymorphy3's dictionary (decision 0801), and Arabic
+names with the one-letter words written joined to them.
 
 Russian declines names: the registry lists "Владимир Путин" and "Россия", the copy says "Владимира Путина",
 "с Ким Чен Ыном", "в России". The matcher matches whole keys, so every Cyrillic name is also compiled in its
@@ -88,3 +89,24 @@ def _combinations(shape: list[set[str]]) -> set[str]:
     for choices in shape:
         phrases = {f"{phrase} {choice}".strip() for phrase in phrases for choice in sorted(choices)}
     return phrases
+
+
+_ARABIC_LETTERS = re.compile(r"[\u0621-\u064A]")
+_ARABIC_PROCLITICS = ("و", "ب", "ل", "ف")
+"""Arabic writes "and", "in/by", "for/to" and "so" joined to the next word: "وإيران", "بروسيا", "لسوريا"."""
+
+
+def arabic_name_forms(name: str) -> tuple[str, ...]:
+    """A name in Arabic script with each joined one-letter word before it; لِ before the article ال drops its alif
+    ("للصين", "للولايات المتحدة")."""
+    if not _ARABIC_LETTERS.match(name):
+        return ()
+    forms = [clitic + name for clitic in _ARABIC_PROCLITICS if clitic != "ل"]
+    forms.append("لل" + name[2:] if name.startswith("ال") else "ل" + name)
+    forms.extend(["و" + form for form in forms if form[0] in "بل"])  # "and for ...": "وللصين", "وبروسيا"
+    return tuple(forms)
+
+
+def name_forms(name: str) -> tuple[str, ...]:
+    """Every other written form of a name the matcher compiles (``streams.core.matcher.NameForms``)."""
+    return russian_name_forms(name) or arabic_name_forms(name)

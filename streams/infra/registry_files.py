@@ -23,7 +23,8 @@ def default_data_dir() -> Path:
 
 
 def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path | str] | None = None) -> Registries:
-    """Load and validate the registry files in ``data_dir`` (default: the shipped ones), or exactly ``paths``."""
+    """Load and validate the registry files in ``data_dir`` (default: the shipped ones), or exactly ``paths``;
+    countries also get their names in other languages from CLDR (``streams.infra.country_names``)."""
     if paths is None:
         directory = Path(data_dir) if data_dir is not None else default_data_dir()
         if not directory.is_dir():
@@ -38,7 +39,9 @@ def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path 
             unreadable.append(Problem(path.name, 1, 1, "", f"cannot read: {err}"))
     if unreadable:
         raise RegistryError(unreadable)
-    return parse_registries(sources)
+    from streams.infra.country_names import with_country_names
+
+    return with_country_names(parse_registries(sources))
 
 
 @functools.cache
@@ -51,8 +54,6 @@ def load_language_detector() -> LanguageDetector:
 
 def shipped_tagger(registries: Registries | None = None) -> Tagger:
     """A tagger over ``registries`` (default: the shipped ones) with the language model: what every process uses."""
-    from streams.infra.inflection import russian_name_forms
+    from streams.infra.inflection import name_forms
 
-    return Tagger(
-        registries if registries is not None else load_registries(), load_language_detector(), russian_name_forms
-    )
+    return Tagger(registries if registries is not None else load_registries(), load_language_detector(), name_forms)

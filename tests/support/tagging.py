@@ -6,10 +6,12 @@ whatever happens to the shipped actor files; outlets and topics are the shipped 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from streams.core.models import Article, Source
 from streams.core.registry import Registries
 from streams.core.tagger import Tagger
 from streams.infra.registry_files import load_registries, shipped_tagger
@@ -26,3 +28,14 @@ def test_registries() -> Registries:
 @pytest.fixture(scope="session")
 def test_tagger(test_registries: Registries) -> Tagger:
     return shipped_tagger(test_registries)
+
+
+def article_with(content: str) -> Article:
+    """An article whose only text is ``content``, fetched on a fixed day."""
+    return Article(
+        id="x",
+        url="https://example.invalid/x",
+        content=content,
+        fetched=datetime(2026, 12, 1, tzinfo=UTC),
+        source=Source(feed_url="https://example.invalid/feed", name="test", domain="example.invalid"),
+    )

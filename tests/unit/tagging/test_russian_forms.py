@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from streams.core.models import Article, Source
 from streams.core.tagger import Tagger
 from streams.infra.inflection import russian_name_forms
 from streams.infra.registry_files import shipped_tagger
+from tests.support.tagging import article_with
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +37,6 @@ def test_acronyms_other_scripts_and_indeclinable_names_have_no_other_forms(name:
     assert russian_name_forms(name) == ()
 
 
-def _article(text: str) -> Article:
-    return Article(
-        id="ru",
-        url="https://example.invalid/ru",
-        content=text,
-        fetched=datetime(2026, 12, 1, tzinfo=UTC),
-        source=Source(feed_url="https://example.invalid/feed", name="test", domain="example.invalid"),
-    )
-
-
 @pytest.mark.parametrize(
     ("text", "actor_ids"),
     [
@@ -59,11 +47,13 @@ def _article(text: str) -> Article:
     ],
 )
 def test_declined_names_are_tagged_in_russian_copy(tagger: Tagger, text: str, actor_ids: set[str]) -> None:
-    found = {actor.id for actor in tagger.tag(_article(text)).actors}
+    found = {actor.id for actor in tagger.tag(article_with(text)).actors}
     assert actor_ids <= found
 
 
 def test_unnamed_state_television_in_the_genitive_is_a_source(tagger: Tagger) -> None:
-    tagged = tagger.tag(_article("Как сообщает агентство, по данным государственного телевидения Ирана, ракета упала."))
+    tagged = tagger.tag(
+        article_with("Как сообщает агентство, по данным государственного телевидения Ирана, ракета упала.")
+    )
     assert tagged.state_media.state_sourced
     assert "ir_state_media" in {citation.id for citation in tagged.state_media.cited}
