@@ -26,7 +26,7 @@ ACTOR_FILES = {
 }
 TOP_LEVEL_KEYS = {"schema", "version", "as_of", "actors"}
 REQUIRED_KEYS = {"id", "name", "type", "country", "aliases"}
-OPTIONAL_FOR_ALL = {"not_names"}
+OPTIONAL_FOR_ALL = {"not_names", "wikidata"}
 KEYS_BY_TYPE = {
     "country": REQUIRED_KEYS | OPTIONAL_FOR_ALL | {"short", "demonyms", "metonyms", "state_media"},
     "organization": REQUIRED_KEYS | OPTIONAL_FOR_ALL | {"short", "members"},
