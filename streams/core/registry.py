@@ -296,6 +296,12 @@ class OutletIndex:
     def __init__(self, outlets: Iterable[OutletEntry], state_media_of: Mapping[str, str]) -> None:
         self._by_id = {outlet.id: outlet for outlet in outlets}
         self._by_domain = {domain: outlet for outlet in self._by_id.values() for domain in outlet.domains}
+        self._by_one_word_name = {
+            name.lower(): outlet
+            for outlet in self._by_id.values()
+            for name in (outlet.name, *outlet.aliases, *outlet.short)
+            if len(name) >= 4 and name.isascii() and name.isalnum()
+        }
         self._state_media_of = dict(state_media_of)
 
     def __iter__(self) -> Iterator[OutletEntry]:
@@ -308,12 +314,14 @@ class OutletIndex:
         return self._by_id.get(outlet_id)
 
     def by_host(self, host: str) -> OutletEntry | None:
-        """The outlet publishing at ``host`` or a parent domain of it (``english.news.cn`` → Xinhua)."""
+        """The outlet publishing at ``host`` or a parent domain of it (``english.news.cn`` → Xinhua); a subdomain
+        named after another outlet is that outlet's service hosted there (``xinhua.telesurtv.net`` → Xinhua)."""
         labels = host.lower().rstrip(".").split(".")
         for cut in range(len(labels) - 1):
             outlet = self._by_domain.get(".".join(labels[cut:]))
             if outlet is not None:
-                return outlet
+                hosted = self._by_one_word_name.get(labels[0]) if cut > 0 else None
+                return hosted if hosted is not None and not hosted.is_generic else outlet
         return None
 
     def state_media_of(self, country: str) -> OutletEntry | None:

@@ -292,10 +292,14 @@ _VIA_AFTER = re.compile(rf"^,?\s+via\s+(?:the\s+)?{_CAPITALISED}")
 _VIA_BEFORE = re.compile(rf"{_CAPITALISED},?\s+via\s+(?:the\s+)?$")
 _HEADLINE_BEFORE = re.compile(r"\S\s*(?:[:：|]|\s[-–—])\s*$")
 _HEADLINE_AFTER = re.compile(r"^\s*[:：|]\s*\S")
-_END_OF_TITLE = re.compile(r"^[\s.!?\"”'’)]*$")
+# A headline may end with what the outlet's piece is: "…: Global Times editorial", "…: KCNA commentary".
+_END_OF_TITLE = re.compile(rf"^(?:\s+(?i:{_CONTENT_NOUNS}|opinion|op-ed|column))?[\s.!?\"”'’)]*$")
 _DATELINE_BEFORE = re.compile(rf"^\s*(?:[A-ZÀ-ÞА-Я][^\n]{{0,110}}?)?{_WRAPPED_START}\s*$")
-_DATELINE_AFTER = re.compile(r"^\s*[)/|]\s*(?:--|—|–|-|:|\||\.(?=\s|$))")
+# "(Xinhua) --", "(KCNA) --", and a syndicator's credit closed by the date: "MOSCOW (Pakistan Point News / Sputnik -
+# 02nd March, 2021) Moscow will …".
+_DATELINE_AFTER = re.compile(r"^\s*(?:[)/|]\s*(?:--|—|–|-|:|\||\.(?=\s|$))|[-–—,]\s*[\w ,.]{1,30}\)\s)")
 _DASH_DATELINE_BEFORE = re.compile(r"^\s*(?:[A-ZÀ-ÞА-Я][\w.'’ -]{0,40}?\s*(?:,[^\n—–]{0,30})?)?\s*(?:--|—|–)\s*$")
+_CITY_AND_CREDIT_OPENING = re.compile(r"\s*[A-ZÀ-ÞА-Я][A-ZÀ-ÞА-Я .'-]{2,40}(?:,[^\n(]{0,30})?\s*\([^()\n]{0,60}$")
 _DASH_DATELINE_AFTER = re.compile(r"^\s*(?:$|\n|--|—|–|:)")
 """A wire byline opening the copy with a dash: "— Anadolu Agency", "ANKARA — Anadolu Agency —"."""
 _CJK_DATELINE_AFTER = re.compile(r"[^，。\n]{0,24}[电電]")
@@ -450,6 +454,11 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         return "photo_credit", low, high
     low, high = _window(document, field, start, end)
     before, after = text[low:start], text[end:high]
+    if field != _TITLE and start <= 150 and _CITY_AND_CREDIT_OPENING.match(text, 0, start):
+        # "MOSCOW (UrduPoint News / Sputnik - …) ": a wire's dateline, though "News / Sputnik" reads like a credit.
+        dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 40])
+        if dateline_end is not None:
+            return "dateline", 0, end + dateline_end
     if _PHOTO_SENTENCE.search(text, low, high):
         return "photo_credit", low, high
     credit_line = _VIA_CREDIT_BEFORE.search(before)
@@ -467,7 +476,7 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
     line_start = text.rfind("\n", 0, start) + 1
     if field != _TITLE and line_start == 0 and start <= 150:
         opening = text[:start]
-        dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 8])
+        dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 40])
         if dateline_end is not None and _DATELINE_BEFORE.match(opening):
             return "dateline", 0, end + dateline_end
         dash_end = _match_end(_DASH_DATELINE_AFTER, text[end : end + 8])

@@ -141,3 +141,18 @@ def test_a_slug_entry_carries_its_verified_wikidata_item(tmp_path: Path) -> None
     assert registries.actors.get("ww:person:vladimir-putin").wikidata_id == "Q7747"  # type: ignore[union-attr]
     assert registries.actors.get("Q159").wikidata_id == "Q159"  # type: ignore[union-attr]
     assert registries.outlets.get("tass").wikidata == "Q212140"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("host", "outlet_id"),
+    [
+        ("xinhua.telesurtv.net", "xinhua"),  # Xinhua's Spanish service on teleSUR's servers
+        ("sputnik.telesurtv.net", "sputnik"),
+        ("www.telesurtv.net", "telesur"),
+        ("english.news.cn", "xinhua"),
+    ],
+)
+def test_a_subdomain_named_after_another_outlet_is_that_outlets_service(host: str, outlet_id: str) -> None:
+    outlet = load_registries().outlets.by_host(host)
+    assert outlet is not None
+    assert outlet.id == outlet_id
