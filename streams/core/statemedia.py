@@ -68,6 +68,10 @@ MEDIA_PHRASES: tuple[str, ...] = (
     "agencia oficial",
     "государственные СМИ", "госСМИ", "государственное телевидение", "государственное информационное агентство",
     "관영 매체", "관영 언론", "관영 통신", "관영매체", "관영언론",
+    # North Korea has no press but the state's: its "media" are state media, in every language.
+    "North Korean media", "North Korea's media", "북한 매체", "북한 언론", "北朝鮮メディア", "北朝鮮の報道機関",
+    "朝鲜媒体", "北韩媒体", "北韓媒體", "朝鮮媒體", "médias nord-coréens", "nordkoreanische Medien",
+    "medios norcoreanos", "северокорейские СМИ", "truyền thông Triều Tiên",
     "官方媒体", "官媒", "国家媒体", "官方通讯社", "官方媒體", "國家媒體", "官方通訊社",
     "国営メディア", "国営テレビ", "国営通信", "国営放送", "官製メディア", "政府系メディア",
 )  # fmt: skip
@@ -142,11 +146,12 @@ _CITING = (
     "theo|theo tin của|dẫn nguồn|trích dẫn"
 )
 _AR_FA_CITING = (
-    "و?(?:ذكرت|ذكر|قالت|قال|أفادت|أفاد|نقلت|نقل|أعلنت|أعلن|أوردت|أورد|بثت|نشرت|أكدت|أشارت|كشفت)|"
+    "و?(?:ذكرت|ذكر|قالت|قال|أفادت|أفاد|نقلت|نقل|أعلنت|أعلن|أوردت|أورد|بثت|نشرت|أكدت|أشارت|كشفت)(?:ها|ه|هم)?|"
     "و?(?:بحسب|حسب|وفقا ل|وفقاً ل|وفقا لـ|وفقاً لـ|نقلا عن|نقلاً عن)|"
     "به گزارش|بنا بر گزارش|بنابر گزارش|طبق گزارش|به نقل از"
 )
 _AR_FA_WORD = r"[\u0600-\u06FF\u200c]+"
+_AR_INTERVIEW = "و?(?:في|خلال) (?:لقاء|مقابلة|حديث) (?:مع|ل|لـ)"
 _OPENING_QUOTES = "«\"“„'‘"
 _QUOTES = "«»\"“”„'‘’"
 _INTERVIEW = (
@@ -212,6 +217,7 @@ _BEFORE_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     ("cited", re.compile(r"(?:据|根据|援引|引述|引用|据悉)\s*$")),
     # Arabic puts the reporting verb first ("ذكرت وكالة الأنباء السورية (سانا) أن", "وقالت ... إن"), and
     # "according to" is بحسب / وفقا لـ / نقلا عن; Persian: "به گزارش خبرگزاری ایرنا", "به نقل از".
+    ("interview", re.compile(rf"(?:^|(?<=[\s.،؛:]))(?:{_AR_INTERVIEW})\s*[{_QUOTES}]*\s*$")),
     # The verb may follow a full stop with no space ("الثلاثاء.وأفادت"), the name may be quoted (''سانا'').
     (
         "cited",
@@ -225,13 +231,14 @@ _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     (
         "cited",
         re.compile(
-            r"^(?:['’]s)?\s*(?:\([^()]{1,40}\)\s*)?"  # possessive, "(KCNA)"
+            r"^\)?(?:['’]s)?\s*(?:\([^()]{1,40}\)\s*)?"  # "state media (SANA) quoted", possessive, "(KCNA)"
             r"(?:,\s*(?i:the|a|an|its|which is)\b[^,;.!?]{1,90},\s*)?"  # ", the North's official news agency,"
             r"(?:(?i:news agency|agency|news|wire service|broadcaster|television|tv|channel|newspaper|daily|tabloid|"
             r"outlet|website|network|radio|also|earlier|later|previously|separately|again|further|then|had|has|have|"
             rf"today|yesterday|{'|'.join(WEEKDAYS)}|"
-            r"on \w+|late \w+|early \w+|in (?:a|an|its)\s+(?:[\w-]+\s+){0,2}?(?:report|dispatch|statement|"
-            r"commentary|editorial|article|bulletin|broadcast))[\s,]+){0,4}"
+            r"on \w+(?: \d{1,2}(?:st|nd|rd|th)?)?|late \w+|early \w+|"
+            r"in (?:a|an|its)\s+(?:[\w-]+\s+){0,2}?(?:report|dispatch|statement|commentary|editorial|article|bulletin|"
+            r"broadcast))[\s,]+){0,4}"
             rf"(?i:{VERBS})\b"
         ),
     ),
@@ -454,11 +461,16 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         return "photo_credit", low, high
     low, high = _window(document, field, start, end)
     before, after = text[low:start], text[end:high]
-    if field != _TITLE and start <= 150 and _CITY_AND_CREDIT_OPENING.match(text, 0, start):
+    paragraph_start = text.rfind("\n", 0, start) + 1
+    if (
+        field != _TITLE
+        and start - paragraph_start <= 150
+        and _CITY_AND_CREDIT_OPENING.match(text, paragraph_start, start)
+    ):
         # "MOSCOW (UrduPoint News / Sputnik - …) ": a wire's dateline, though "News / Sputnik" reads like a credit.
         dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 40])
         if dateline_end is not None:
-            return "dateline", 0, end + dateline_end
+            return "dateline", paragraph_start, end + dateline_end
     if _PHOTO_SENTENCE.search(text, low, high):
         return "photo_credit", low, high
     credit_line = _VIA_CREDIT_BEFORE.search(before)

@@ -209,11 +209,16 @@ class Tagger:
         self, names: Sequence[Candidate], groups: Sequence[_Group]
     ) -> Iterator[tuple[str, Span]]:
         """The country named inside a person's mention ("Russian President Vladimir Putin", "North Korean leader
-        Kim"): the longer name wins the span, but the article still names the country the office belongs to."""
+        Kim") or an unnamed state-media phrase ("North Korean media"): the longer name wins the span, but the
+        article still names the country (and the phrase gets its country from it)."""
         people = [
             g
             for g in groups
-            if any((a := self.registries.actors.get(c.pattern.target)) and a.type == "person" for c in g.candidates)
+            if any(
+                c.pattern.kind is Kind.MEDIA
+                or ((a := self.registries.actors.get(c.pattern.target)) and a.type == "person")
+                for c in g.candidates
+            )
         ]
         if not people:
             return
@@ -300,10 +305,15 @@ class Tagger:
             for c in g.candidates
             if c.pattern.kind in _COUNTRY_EVIDENCE and (country := self._country_code.get(c.pattern.target)) is not None
         ]
+        named = {(m.field, m.start, m.end) for m in mentions}
         for actor_id, spans in actors.items():
             actor = self.registries.actors.get(actor_id)
-            if actor is not None and actor.type != "country" and actor.country:
+            if actor is None or not actor.country:
+                continue
+            if actor.type != "country":
                 mentions.extend(CountryMention(f, s, e, actor.country, direct=False) for f, s, e in spans)
+            else:  # a country named inside a longer mention (``_countries_inside_people``)
+                mentions.extend(CountryMention(*span, actor.country) for span in spans if span not in named)
         return sorted(mentions, key=lambda m: (m.field, m.start))
 
     # ----------------------------------------------------------------------- outlets
