@@ -20,6 +20,7 @@ EVERYDAY = [
     "Volunteers in Northern Ireland planted a hedge of china roses beside the new chapel.",
     "The jordan almonds and the chad of the punched ballots were swept up after the count.",
     "She wore a georgia peach dress and read about the Niger Delta and Latin American music.",
+    "Let us know what you think, and join us at the fair: all of us will be there.",
 ]
 
 

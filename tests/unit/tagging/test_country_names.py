@@ -24,6 +24,10 @@ def tagger() -> Tagger:
         ("Hoa Kỳ và Hàn Quốc bắt đầu tập trận chung.", "Q30"),
         ("北韓今天發射了一枚彈道飛彈。", "Q423"),
         ("نفت إيران اليوم الاتهامات.", "Q794"),
+        # "US" as written is the United States without a full name first; "us" is the pronoun.
+        ("Climate change threatens half of US bases worldwide, a report found.", "Q30"),
+        ("The tilt to the US to confront China worried the region.", "Q30"),
+        ("米国と韓国は合同演習を行った。", "Q30"),
     ],
 )
 def test_country_names_of_other_languages_are_tagged(tagger: Tagger, text: str, country: str) -> None:
