@@ -167,7 +167,9 @@ _INTERVIEW = (
     "в интервью|рассказал|рассказала|заявил|заявила|сказал|сказала"
 )
 _REPUBLISHED = (
-    r"(?:full story|read the full story|read more|source|sources|quelle|fuente|источник)\s*[:：]|"
+    # "Source: TASS" in the languages desks read: en, de, es, fr, it, pt, ru, uk, tr, ar, fa, zh, ja, ko, vi.
+    r"(?:full story|read the full story|read more|source|sources|quelle|fuente|fonte|источник|джерело|kaynak|"
+    r"المصدر|منبع|来源|來源|出典|출처|nguồn)\s*[:：]|"
     r"(?:originally|first) published (?:by|in|on|at)|published originally (?:by|in)|"
     r"republished (?:from|with permission from)|"
     r"reprinted (?:from|with permission from)|courtesy of|story courtesy of"
