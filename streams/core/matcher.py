@@ -326,6 +326,10 @@ def alias_variants(alias: str) -> Iterator[str]:
         yield fold(bare).strip()
 
 
+def _has_case(text: str) -> bool:
+    return any(c.isupper() or c.islower() for c in text)
+
+
 def _cased(forms: tuple[str, ...] | list[str]) -> frozenset[str]:
     """Accepted spellings of case-sensitive forms; acronyms of four or more letters also in title case (Nato)."""
     accepted: set[str] = set()
@@ -360,7 +364,8 @@ def _name_patterns(
     for names, name_kind, always_cased in ((aliases, kind, False), (short, short_kind, True)):
         for name in names:
             for form in _written_forms(name, name_forms):
-                cased = _cased([form]) if always_cased or is_all_caps(form) else None
+                # Case says nothing in scripts without it ("مهر", "조선"): such a short form is matched as written.
+                cased = _cased([form]) if (always_cased or is_all_caps(form)) and _has_case(form) else None
                 for key in alias_variants(form):
                     for title in prefixes:
                         prefixed = key if title is None else f"{fold(title).strip()} {key}"

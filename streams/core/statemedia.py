@@ -164,7 +164,7 @@ _INTERVIEW = (
     "sagte|erklärte|im Interview mit|in einem Interview mit|im Gespräch mit|gegenüber|"
     "dijo a|declaró a|afirmó a|aseguró a|en una entrevista con|en entrevista con|entrevistado por|"
     "en declaraciones a|"
-    "в интервью|рассказал|рассказала|заявил|заявила|сказал|сказала"
+    "в интервью|рассказал|рассказала|заявил|заявила|сказал|сказала|в эфире|в эфире радио|в эфире телеканала"
 )
 _REPUBLISHED = (
     # "Source: TASS" in the languages desks read: en, de, es, fr, it, pt, ru, uk, tr, ar, fa, zh, ja, ko, vi.
@@ -323,6 +323,10 @@ _BACK_REFERENCE = re.compile(
     rf"(?:{_EN_VERBS})\b"
     r"|(?i:according to|citing|quoting)\s+the\s+(?P<noun2>agency|report|dispatch|newspaper|broadcaster|outlet|daily)\b)"
 )
+_NAMED_AS_OUTLET_BEFORE = re.compile(
+    r"(?i:\b(?:news agency|press agency|agency|broadcaster|newspaper|television|tv channel|agence|agencia|"
+    r"Nachrichtenagentur|агентство|خبرگزاری|خبرنگار|وكالة))\s+$"
+)
 _OUTLET_NOUNS = re.compile(
     r"(?i:\b(?:news agency|agency|agencies|broadcaster|channel|network|television|tv|newspaper|daily|tabloid|"
     r"outlet|website|station|radio|media|wire|reporter|correspondent|journalist|editor|state-run|state-owned|"
@@ -388,6 +392,8 @@ def has_outlet_cue(document: Document, field: int, start: int, end: int, cues: S
     low, high = _window(document, field, start, end)
     text = document.texts[field]
     around = text[max(low, start - 60) : start] + " " + text[end : min(high, end + 60)]
+    if _NAMED_AS_OUTLET_BEFORE.search(text, max(low, start - 40), start):
+        return True  # "state news agency SPA", "the official agency WAM": the text says what it is
     if cues:
         return any(re.search(rf"(?i:\b{re.escape(cue)}\b)", around) for cue in cues)
     return _role(document, field, start, end) is not None or _OUTLET_NOUNS.search(around) is not None
