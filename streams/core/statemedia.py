@@ -143,7 +143,7 @@ _CITING = (
     "по данным|по сообщению|по информации|со ссылкой на|как сообщает|как сообщило|как передает|как передаёт|"
     "как пишет|сообщает|сообщило|сообщили|передает|передаёт|пишет|цитирует|приводит|"
     # Vietnamese: "theo" (according to), "dẫn nguồn" / "trích dẫn" (citing)
-    "theo|theo tin của|dẫn nguồn|trích dẫn"
+    "theo|theo tin của|dẫn nguồn|trích dẫn|phóng viên|theo phóng viên"
 )
 _AR_FA_CITING = (
     "و?(?:ذكرت|ذكر|قالت|قال|أفادت|أفاد|نقلت|نقل|أعلنت|أعلن|أوردت|أورد|بثت|نشرت|أكدت|أشارت|كشفت)(?:ها|ه|هم)?|"
@@ -151,6 +151,10 @@ _AR_FA_CITING = (
     "به گزارش|بنا بر گزارش|بنابر گزارش|طبق گزارش|به نقل از"
 )
 _AR_FA_WORD = r"[\u0600-\u06FF\u200c]+"
+_UNNAMED_MEDIA_NOUN = (
+    r"state media|official media|state-run media|medios estatales|medios oficiales|médias d['’]État|"
+    r"médias officiels|Staatsmedien|staatlichen Medien|государственные СМИ|госСМИ"
+)
 _AR_INTERVIEW = "و?(?:في|خلال) (?:لقاء|مقابلة|حديث) (?:مع|ل|لـ)"
 _OPENING_QUOTES = "«\"“„'‘"
 _QUOTES = "«»\"“”„'‘’"
@@ -217,6 +221,9 @@ _BEFORE_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
         ),
     ),
     ("cited", re.compile(r"(?:据|根据|援引|引述|引用|据悉)\s*$")),
+    # The media an unnamed phrase stands for, listed after a colon: "informaron los medios estatales: el diario
+    # Rodong Sinmun y la emisora …", "state media reported: KCNA and Rodong Sinmun said".
+    ("cited", re.compile(rf"(?i:{_UNNAMED_MEDIA_NOUN})[^.:\n]{{0,40}}[:：]\s*[^.:\n]{{0,100}}$")),
     # Arabic puts the reporting verb first ("ذكرت وكالة الأنباء السورية (سانا) أن", "وقالت ... إن"), and
     # "according to" is بحسب / وفقا لـ / نقلا عن; Persian: "به گزارش خبرگزاری ایرنا", "به نقل از".
     ("interview", re.compile(rf"(?:^|(?<=[\s.،؛:]))(?:{_AR_INTERVIEW})\s*[{_QUOTES}]*\s*$")),
@@ -257,7 +264,7 @@ _AFTER_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
         "cited",
         re.compile(
             r"^\s*(?:(?:은|는|이|가|과|와)\s(?:(?!다\.\s)[^\n]){0,300}?"
-            r"(?:보도했|보도하|보도한|밝혔|전했|게재했|게재한|공개했|공개한|발표했|주장했|논평했|보도)|(?:을|를)\s*통해)"
+            r"(?:보도했|보도하|보도한|밝혔|전했|게재했|게재한|공개했|공개한|발표했|주장했|논평했|보도)|(?:을|를)\s*(?:통해|인용))"
         ),
     ),
     # Chinese: a reporting verb right after the name, or after a short time or adverb ("周四表示", "并引述").
