@@ -207,7 +207,8 @@ NameForms = Callable[[str], Iterable[str]]
 """Other written forms of a name or phrase (its case forms in a language that declines names), or none."""
 
 
-def _no_other_forms(name: str) -> tuple[str, ...]:
+def no_other_forms(name: str) -> tuple[str, ...]:
+    """The ``NameForms`` of a language that writes every name one way."""
     return ()
 
 
@@ -223,7 +224,7 @@ class Matcher:
         """``vocabulary``: extra phrases by kind, matched like names (the tagger passes the state-media words);
         ``name_forms``: the other forms of every name and phrase but topics', each one more key for it."""
         groups: dict[tuple[str, bool], list[Pattern]] = defaultdict(list)
-        for key, pattern in _patterns(registries, vocabulary or {}, name_forms or _no_other_forms):
+        for key, pattern in _patterns(registries, vocabulary or {}, name_forms or no_other_forms):
             group = groups[key, pattern.is_prefix]
             if pattern not in group:
                 group.append(pattern)

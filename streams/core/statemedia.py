@@ -224,9 +224,10 @@ _BEFORE_CUES: tuple[tuple[CitationRole, re.Pattern[str]], ...] = (
     # The media an unnamed phrase stands for, listed after a colon: "informaron los medios estatales: el diario
     # Rodong Sinmun y la emisora …", "state media reported: KCNA and Rodong Sinmun said".
     ("cited", re.compile(rf"(?i:{_UNNAMED_MEDIA_NOUN})[^.:\n]{{0,40}}[:：]\s*[^.:\n]{{0,100}}$")),
+    # Arabic "in an interview with" (في لقاء مع، في مقابلة مع).
+    ("interview", re.compile(rf"(?:^|(?<=[\s.،؛:]))(?:{_AR_INTERVIEW})\s*[{_QUOTES}]*\s*$")),
     # Arabic puts the reporting verb first ("ذكرت وكالة الأنباء السورية (سانا) أن", "وقالت ... إن"), and
     # "according to" is بحسب / وفقا لـ / نقلا عن; Persian: "به گزارش خبرگزاری ایرنا", "به نقل از".
-    ("interview", re.compile(rf"(?:^|(?<=[\s.،؛:]))(?:{_AR_INTERVIEW})\s*[{_QUOTES}]*\s*$")),
     # The verb may follow a full stop with no space ("الثلاثاء.وأفادت"), the name may be quoted (''سانا'').
     (
         "cited",
@@ -476,16 +477,12 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
         return "photo_credit", low, high
     low, high = _window(document, field, start, end)
     before, after = text[low:start], text[end:high]
-    paragraph_start = text.rfind("\n", 0, start) + 1
-    if (
-        field != _TITLE
-        and start - paragraph_start <= 150
-        and _CITY_AND_CREDIT_OPENING.match(text, paragraph_start, start)
-    ):
+    line_start = text.rfind("\n", 0, start) + 1
+    if field != _TITLE and start - line_start <= 150 and _CITY_AND_CREDIT_OPENING.match(text, line_start, start):
         # "MOSCOW (UrduPoint News / Sputnik - …) ": a wire's dateline, though "News / Sputnik" reads like a credit.
         dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 40])
         if dateline_end is not None:
-            return "dateline", paragraph_start, end + dateline_end
+            return "dateline", line_start, end + dateline_end
     if _PHOTO_SENTENCE.search(text, low, high):
         return "photo_credit", low, high
     credit_line = _VIA_CREDIT_BEFORE.search(before)
@@ -500,7 +497,6 @@ def _role(document: Document, field: int, start: int, end: int) -> tuple[Citatio
             return "headline", start, end
         if _END_OF_TITLE.match(after) and _HEADLINE_BEFORE.search(before):
             return "headline", start, end
-    line_start = text.rfind("\n", 0, start) + 1
     if field != _TITLE and line_start == 0 and start <= 150:
         opening = text[:start]
         dateline_end = _match_end(_DATELINE_AFTER, text[end : end + 40])

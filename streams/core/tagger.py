@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from streams.core.language import LanguageDetector
-from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher, NameForms
+from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher, NameForms, no_other_forms
 from streams.core.models import Article, TaggedArticle
 from streams.core.registry import Registries
 from streams.core.statemedia import (
@@ -112,7 +112,7 @@ class Tagger:
         self._topics = {rule.id: rule for rule in registries.topics}
         self._titles = {a.id: frozenset(fold(t).strip() for t in a.titles) for a in registries.actors}
         self._country_code = {a.id: a.country for a in registries.actors if a.type == "country" and a.country}
-        forms = name_forms or (lambda _: ())
+        forms = name_forms or no_other_forms
         self._short_forms = {
             a.id: frozenset(fold_keeping_case(f).strip() for s in a.short for f in (s, *forms(s)))
             for a in registries.actors
@@ -132,7 +132,7 @@ class Tagger:
                 names.append(candidate)
         groups = _longest_first(names)
         actors = self._actors(document, groups)
-        for country_id, span in self._countries_inside_people(names, groups):
+        for country_id, span in self._countries_inside_longer_mentions(names, groups):
             actors.setdefault(country_id, []).append(span)
         outlet_mentions = self._outlets(document, groups)
         media = [c for g in groups for c in g.candidates if c.pattern.kind is Kind.MEDIA]
@@ -205,13 +205,13 @@ class Tagger:
                 strong[resolved].append(group.span)
         return strong
 
-    def _countries_inside_people(
+    def _countries_inside_longer_mentions(
         self, names: Sequence[Candidate], groups: Sequence[_Group]
     ) -> Iterator[tuple[str, Span]]:
         """The country named inside a person's mention ("Russian President Vladimir Putin", "North Korean leader
         Kim") or an unnamed state-media phrase ("North Korean media"): the longer name wins the span, but the
         article still names the country (and the phrase gets its country from it)."""
-        people = [
+        containers = [
             g
             for g in groups
             if any(
@@ -220,14 +220,14 @@ class Tagger:
                 for c in g.candidates
             )
         ]
-        if not people:
+        if not containers:
             return
         for candidate in names:
             if candidate.pattern.kind not in (Kind.DEMONYM, Kind.ALIAS):
                 continue
             if candidate.pattern.target not in self._country_code:
                 continue
-            for group in people:
+            for group in containers:
                 if group.field == candidate.field and group.start <= candidate.start and candidate.end <= group.end:
                     if (group.start, group.end) != (candidate.start, candidate.end):
                         yield candidate.pattern.target, (candidate.field, candidate.start, candidate.end)
@@ -312,7 +312,7 @@ class Tagger:
                 continue
             if actor.type != "country":
                 mentions.extend(CountryMention(f, s, e, actor.country, direct=False) for f, s, e in spans)
-            else:  # a country named inside a longer mention (``_countries_inside_people``)
+            else:  # a country named inside a longer mention (``_countries_inside_longer_mentions``)
                 mentions.extend(CountryMention(*span, actor.country) for span in spans if span not in named)
         return sorted(mentions, key=lambda m: (m.field, m.start))
 

@@ -62,8 +62,12 @@ def with_country_names(registries: Registries) -> Registries:
     actors: list[Actor] = []
     for actor in registries.actors:
         if actor.type == "country" and actor.country:
-            added = tuple(n for n in cldr_names(actor.country) if owner.setdefault(lookup_key(n), actor.id) == actor.id)
-            new = tuple(n for n in added if lookup_key(n) not in {lookup_key(a) for a in (actor.name, *actor.aliases)})
+            own = {lookup_key(name) for name in (actor.name, *actor.aliases)}
+            new = tuple(
+                name
+                for name in cldr_names(actor.country)
+                if owner.setdefault(key := lookup_key(name), actor.id) == actor.id and key not in own
+            )
             if new:
                 actor = dataclasses.replace(actor, aliases=(*actor.aliases, *new))
         actors.append(actor)
