@@ -20,8 +20,9 @@ from connectors.core.feedlist import FeedSpec, parse_feed_list
 from connectors.core.schedule import DEFAULT_POLICY, SchedulePolicy
 from connectors.fetcher import Fetcher, FetchLimits
 from connectors.metrics import ConnectorMetrics
+from connectors.pages import DEFAULT_DEADLINE, PageStage
 from connectors.producer import KafkaArticleSink
-from connectors.service import Connector
+from connectors.service import Connector, utc_now
 from connectors.state import StateStore, default_state_path
 from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
@@ -44,6 +45,7 @@ class ConnectOptions:
     state_path: Path | None = None
     metrics_port: int | None = None
     min_interval: timedelta | None = None
+    page_deadline: timedelta = DEFAULT_DEADLINE
 
 
 def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[[str], None]) -> int:
@@ -71,7 +73,7 @@ def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[
     sink = KafkaArticleSink(settings)
     progress(f"{len(feeds)} feeds from {options.feeds_path}; state {state_path}; topic {sink.topic}")
     try:
-        return asyncio.run(_connect(feeds, store, guard, sink, metrics, policy, options.once, progress))
+        return asyncio.run(_connect(feeds, store, guard, sink, metrics, policy, options, progress))
     finally:
         sink.close()
         store.close()
@@ -84,7 +86,7 @@ async def _connect(
     sink: KafkaArticleSink,
     metrics: ConnectorMetrics,
     policy: SchedulePolicy,
-    once: bool,
+    options: ConnectOptions,
     progress: Callable[[str], None],
 ) -> int:
     stop = asyncio.Event()
@@ -92,7 +94,17 @@ async def _connect(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with Fetcher(guard, FetchLimits()) as fetcher:
-        connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy)
-        cycles = await connector.run(stop, once=once, progress=progress)
+        pages = PageStage(
+            store,
+            fetcher,
+            sink,
+            metrics,
+            utc_now,
+            deadline=options.page_deadline,
+            feed_names={spec.url: spec.name for spec in feeds},
+            progress=progress,
+        )
+        connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy, pages=pages)
+        cycles = await connector.run(stop, once=options.once, progress=progress)
     progress(f"stopped after {cycles} cycles" if stop.is_set() else f"done after {cycles} cycles")
     return 0

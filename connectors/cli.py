@@ -27,6 +27,7 @@ def _cmd_connect(args: argparse.Namespace) -> int:
         state_path=args.state,
         metrics_port=args.metrics_port,
         min_interval=timedelta(seconds=args.min_interval) if args.min_interval is not None else None,
+        page_deadline=timedelta(seconds=args.page_deadline),
     )
     return run_connect(load_settings(), options, _progress)
 
@@ -72,6 +73,12 @@ def register(commands: Any, benches: Any) -> None:
         type=_positive_seconds,
         default=None,
         help="shortest interval between two polls of one feed, in seconds (default 300; for local servers)",
+    )
+    connect.add_argument(
+        "--page-deadline",
+        type=_positive_seconds,
+        default=120.0,
+        help="longest an article waits for its page before it is produced with the feed's text (default 120 s)",
     )
     connect.set_defaults(handler=_cmd_connect)
 

@@ -1,10 +1,12 @@
-"""Fetch one feed politely and safely; every outcome comes back as data (``FetchResult``).
+"""Fetch one feed, article page or robots.txt politely and safely; every outcome comes back as data.
 
 Our own client, never feedparser's (it has no deadline, no size limit and opens local paths):
 redirects followed by hand (each hop re-checked by the URL guard, ≤ ``max_redirects``), one wall-clock
 deadline per fetch (per-read timeouts let a 1 byte/s server live forever), a byte cap counted after
 decompression, conditional GET, a per-host concurrency limit and a minimum spacing between requests to
-one host.
+one host. Feeds and pages share one ``Fetcher`` and so one politeness per host: a host that answers 429
+or 503 with ``Retry-After`` is left alone for that long (at most ``max_host_hold_s``) by every request,
+and a robots.txt ``Crawl-delay`` widens the host's spacing.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 import aiohttp
 from yarl import URL
 
 from connectors.core.errors import FeedFailure
-from connectors.core.schedule import NO_VALIDATORS, Validators
+from connectors.core.schedule import NO_VALIDATORS, Validators, hints_from_headers
 from streams.infra.url_guard import UrlGuard, UrlRefused
 
 USER_AGENT = "wirewatch/0.1 (media-monitoring feed poller; polls politely, honours Retry-After)"
@@ -39,6 +42,8 @@ class FetchLimits:
     per_host_concurrency: int = 2
     per_host_spacing_s: float = 2.0
     """Minimum time between the starts of two requests to one host."""
+    max_host_hold_s: float = 600.0
+    """The longest a ``Retry-After`` or ``Crawl-delay`` keeps us away from a host."""
     user_agent: str = USER_AGENT
 
 
@@ -62,6 +67,7 @@ class HostGate:
 
     def __init__(self, concurrency: int, spacing_s: float) -> None:
         self._spacing_s = spacing_s
+        self._host_spacing: dict[str, float] = {}
         self._slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(concurrency))
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._next_start: dict[str, float] = {}
@@ -74,8 +80,17 @@ class HostGate:
                 wait = self._next_start.get(host, 0.0) - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self._next_start[host] = loop.time() + self._spacing_s
+                self._next_start[host] = loop.time() + self._host_spacing.get(host, self._spacing_s)
             yield
+
+    def hold(self, host: str, seconds: float) -> None:
+        """Start no request to ``host`` for ``seconds`` from now (a ``Retry-After``)."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+
+    def widen_spacing(self, host: str, seconds: float) -> None:
+        """At least ``seconds`` between two request starts to ``host`` from now on (a ``Crawl-delay``)."""
+        self._host_spacing[host] = max(self._spacing_s, seconds)
 
 
 class Fetcher:
@@ -101,15 +116,25 @@ class Fetcher:
         if self._session is not None:
             await self._session.close()
 
-    async def fetch(self, url: str, validators: Validators = NO_VALIDATORS) -> FetchResult:
-        """Fetch ``url`` once; never raises for anything the remote side can cause."""
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators = NO_VALIDATORS,
+        *,
+        accept: str | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """Fetch ``url`` once (``accept`` and ``max_bytes`` override the feed defaults); never raises for
+        anything the remote side can cause."""
         loop = asyncio.get_running_loop()
         host = URL(url).host or ""
+        headers = _conditional_headers(validators) | ({"Accept": accept} if accept else {})
+        cap = self.limits.max_bytes if max_bytes is None else max_bytes
         async with self._gate.slot(host):
             started = loop.time()
             try:
                 async with asyncio.timeout(self.limits.deadline_s):
-                    result = await self._follow(url, validators)
+                    result = await self._follow(url, validators, headers, cap)
             except FeedFailure as failure:
                 result = FetchResult("failed", url, url, failure=failure)
             except UrlRefused as refused:
@@ -119,18 +144,24 @@ class Fetcher:
                 result = FetchResult("failed", url, url, failure=FeedFailure("timeout", deadline, retriable=True))
             except aiohttp.ClientError as err:
                 result = FetchResult("failed", url, url, failure=_client_failure(err))
+        if result.status in (429, 503):
+            retry_after = hints_from_headers(result.headers, datetime.now(UTC)).retry_after
+            if retry_after is not None:
+                self._gate.hold(host, min(retry_after.total_seconds(), self.limits.max_host_hold_s))
         return replace(result, elapsed_s=loop.time() - started)
 
-    async def _follow(self, url: str, validators: Validators) -> FetchResult:
+    def widen_spacing(self, host: str, seconds: float) -> None:
+        """Honour a host's robots.txt ``Crawl-delay`` (bounded by ``max_host_hold_s``) for every later request."""
+        self._gate.widen_spacing(host, min(seconds, self.limits.max_host_hold_s))
+
+    async def _follow(self, url: str, validators: Validators, headers: dict[str, str], cap: int) -> FetchResult:
         assert self._session is not None, "use Fetcher as an async context manager"
         visited: list[URL] = []
         current = URL(url)
         while True:
             self.guard.check_url(current)
             visited.append(current)
-            async with self._session.get(
-                current, headers=_conditional_headers(validators), allow_redirects=False
-            ) as response:
+            async with self._session.get(current, headers=headers, allow_redirects=False) as response:
                 if response.status in _REDIRECTS:
                     current = self._redirect_target(response, visited)
                     continue
@@ -140,7 +171,7 @@ class Fetcher:
                 if response.status >= 400:
                     failure = _status_failure(response.status, headers)
                     return FetchResult("failed", url, str(current), response.status, headers=headers, failure=failure)
-                body = await self._read_capped(response)
+                body = await self._read_capped(response, cap)
                 fresh = Validators(
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
@@ -162,9 +193,8 @@ class Fetcher:
             raise FeedFailure("too_many_redirects", f"more than {self.limits.max_redirects} redirects")
         return target
 
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        """The decompressed body, or a ``too_large`` failure as soon as it passes the cap."""
-        cap = self.limits.max_bytes
+    async def _read_capped(self, response: aiohttp.ClientResponse, cap: int) -> bytes:
+        """The decompressed body, or a ``too_large`` failure as soon as it passes ``cap``."""
         declared = response.content_length
         if declared is not None and declared > cap and not response.headers.get("Content-Encoding"):
             raise FeedFailure("too_large", f"Content-Length {declared} is over the {cap}-byte limit")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from connectors.core.fulltext import PAGE_OUTCOMES
 from connectors.core.schedule import FAILURE_REASONS
 from streams import __version__
 from streams.infra.observability import add_process_collectors
@@ -78,6 +79,30 @@ class ConnectorMetrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
             registry=registry,
         )
+        self.page_fetches = Counter(
+            "wirewatch_page_fetches",
+            "Article pages by outcome: 'extracted' when the page's text is the article's content; every other "
+            "outcome still produces the article, with the feed's text.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.page_queue = Gauge(
+            "wirewatch_page_queue", "Articles waiting for their pages (in the connector's state).", registry=registry
+        )
+        self.page_wait = Histogram(
+            "wirewatch_page_wait_seconds",
+            "Time from an article's queueing for its page to its production (bounded by the page deadline).",
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300),
+            registry=registry,
+        )
+        self.page_extract_duration = Histogram(
+            "wirewatch_page_extract_duration_seconds",
+            "CPU-bound main-text extraction of one page.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=registry,
+        )
+        for outcome in PAGE_OUTCOMES:
+            self.page_fetches.labels(outcome)
         for outcome in FETCH_OUTCOMES:
             self.fetches.labels(outcome)
         for reason in FAILURE_REASONS:

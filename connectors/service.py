@@ -4,6 +4,8 @@ Each cycle ends with one ordering that makes crashes safe: **flush the producer,
 feed states and the seen articles in one SQLite transaction. A crash before the flush loses nothing
 (nothing was marked seen, the next run fetches again); a crash between flush and commit re-sends that
 cycle's articles with the same keys (the ids are deterministic), which downstream de-duplicates by id.
+New articles whose feed wants their pages (``connectors.core.fulltext``) are not produced by the cycle:
+the same commit queues them for the page stage (``connectors.pages``), which runs beside the cycles.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
+from connectors.core.fulltext import wants_page
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
 from connectors.core.schedule import (
     DEFAULT_POLICY,
@@ -33,6 +36,7 @@ from connectors.core.schedule import (
 )
 from connectors.fetcher import Fetcher, FetchResult
 from connectors.metrics import ConnectorMetrics
+from connectors.pages import PageStage
 from connectors.producer import ArticleSink
 from connectors.state import StateStore
 from streams.core.errors import BrokerUnavailable
@@ -68,11 +72,14 @@ class CycleReport:
     new_articles: int
     duplicates: int
     elapsed_s: float
+    queued_for_pages: int = 0
+    """Of ``new_articles``, those handed to the page stage (produced when their pages are resolved)."""
 
     def line(self, number: int) -> str:
+        pages = f" ({self.queued_for_pages} waiting for their pages)" if self.queued_for_pages else ""
         return (
             f"cycle {number}: {self.feeds} feeds: {self.fetched} fetched, {self.not_modified} not modified, "
-            f"{self.failed} failed; {self.new_articles} new articles, {self.duplicates} duplicates skipped "
+            f"{self.failed} failed; {self.new_articles} new articles{pages}, {self.duplicates} duplicates skipped "
             f"({self.elapsed_s:.2f} s)"
         )
 
@@ -93,7 +100,9 @@ class Connector:
         clock: Clock = utc_now,
         rng: Rng | None = None,
         batch_size: int = 200,
+        pages: PageStage | None = None,
     ) -> None:
+        """Without ``pages`` every article is produced with the feed's text (the ``fulltext`` settings unused)."""
         self.feeds = list(feeds)
         self.store = store
         self.fetcher = fetcher
@@ -104,6 +113,8 @@ class Connector:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.batch_size = batch_size
+        self.pages = pages
+        self._fulltext = {spec.url: spec.fulltext for spec in self.feeds}
 
     def due_feeds(self) -> list[FeedSpec]:
         now = self.clock()
@@ -117,7 +128,23 @@ class Connector:
         return max(min(waits, default=60.0), 0.0)
 
     async def run(self, stop: asyncio.Event, *, once: bool, progress: Callable[[str], None]) -> int:
-        """Poll until ``stop`` is set (or one pass over the due feeds with ``once``); return cycles run."""
+        """Poll until ``stop`` is set (or one pass over the due feeds with ``once``, then until every queued
+        page is resolved); return cycles run. The page stage runs beside the cycles the whole time."""
+        if self.pages is None:
+            return await self._cycles(stop, once=once, progress=progress)
+        pages_stop = asyncio.Event()
+        page_stage = asyncio.create_task(self.pages.run(pages_stop))
+        try:
+            cycles = await self._cycles(stop, once=once, progress=progress)
+        finally:
+            pages_stop.set()
+            await page_stage
+        if once and not stop.is_set():
+            progress(f"resolving {len(self.store.queued_pages())} queued pages")
+            await self.pages.run(stop, until_empty=True)
+        return cycles
+
+    async def _cycles(self, stop: asyncio.Event, *, once: bool, progress: Callable[[str], None]) -> int:
         cycles = 0
         while not stop.is_set():
             due = self.due_feeds()
@@ -156,7 +183,14 @@ class Connector:
         polls = await _until_stopped([self._poll(spec, states[spec.url]) for spec in batch], stop)
         entries = [entry for poll in polls for entry in poll.entries]
         fresh, duplicates = self.store.unseen(entries)
-        for entry in fresh:
+        queued = [
+            e
+            for e in fresh
+            if self.pages is not None and wants_page(e.article, self._fulltext[e.article.source.feed_url])
+        ]
+        handed_over = {id(entry) for entry in queued}  # the same objects as in ``entries``
+        direct = [e for e in fresh if id(e) not in handed_over]
+        for entry in direct:
             self.sink.send(entry)
         self.sink.flush()
         flushed = perf_counter()
@@ -173,9 +207,11 @@ class Connector:
             )
             for poll in polls
         ]
-        self.store.commit(new_states, fresh, now)
+        self.store.commit(new_states, direct, now, queued)
         self.metrics.commit_window.observe(perf_counter() - flushed)
-        self._count(polls, fresh, entries, new_states)
+        self._count(polls, direct, [e for e in entries if id(e) not in handed_over], new_states)
+        if queued and self.pages is not None:
+            self.pages.wake()
         kinds = Counter(poll.outcome.kind for poll in polls)
         return CycleReport(
             feeds=len(polls),
@@ -185,6 +221,7 @@ class Connector:
             new_articles=len(fresh),
             duplicates=duplicates,
             elapsed_s=perf_counter() - started,
+            queued_for_pages=len(queued),
         )
 
     async def _poll(self, spec: FeedSpec, state: FeedState) -> FeedPoll:

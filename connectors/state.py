@@ -1,8 +1,12 @@
-"""The connector's memory in one SQLite file (WAL): per-feed state and every article already produced.
+"""The connector's memory in one SQLite file (WAL): per-feed state, every article already produced, and the
+articles waiting for their pages.
 
 The seen table is what makes de-duplication hold across re-polls, across feeds (same canonical URL ⇒
 same id) and across restarts. It is written only *after* the producer flushed, in the same transaction
-as the feed states, so a crash never marks an unsent article as seen.
+as the feed states, so a crash never marks an unsent article as seen. An article whose page is to be
+fetched is marked seen in that same transaction and written, whole, to ``page_queue``: from then on the
+queue row is the article's only copy, removed only after the producer flushed the article (with its page's
+text or without it), so a crash while a page is fetched loses nothing.
 """
 
 from __future__ import annotations
@@ -10,14 +14,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.core.normalize import FeedEntry
 from connectors.core.schedule import FeedState, Validators
+from streams.core.models import Article
 from streams.infra.settings import Settings
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (0, 1, _SCHEMA_VERSION)  # 0: a new file; 1 had no page_queue (created below)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed_state (
     url TEXT PRIMARY KEY,
@@ -35,6 +42,11 @@ CREATE TABLE IF NOT EXISTS seen (
     first_seen TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS seen_by_feed_guid ON seen (feed_url, guid);
+CREATE TABLE IF NOT EXISTS page_queue (
+    article_id TEXT PRIMARY KEY,
+    article TEXT NOT NULL,
+    queued_at TEXT NOT NULL
+);
 """
 # The column order of feed_state rows, shared by _row_from_state and _state_from_row.
 _SELECT_STATES = """
@@ -48,6 +60,13 @@ INSERT OR REPLACE INTO feed_state (
     paused_reason, pauses, last_polled, last_success, last_error
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+
+
+@dataclass(frozen=True)
+class QueuedPage:
+    article: Article
+    """The article as the feed gave it (its text is the fallback when the page cannot be had)."""
+    queued_at: datetime
 
 
 def default_state_path(settings: Settings) -> Path:
@@ -65,7 +84,7 @@ class StateStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
+        if version not in _READABLE_VERSIONS:
             raise sqlite3.DatabaseError(f"{path} has state schema {version}; this build reads {_SCHEMA_VERSION}")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
@@ -107,18 +126,46 @@ class StateStore:
         ).fetchone()
         return by_guid is not None
 
-    def commit(self, states: Iterable[FeedState], produced: Iterable[FeedEntry], now: datetime) -> None:
-        """Store feed states and mark ``produced`` as seen, atomically. Call only after the producer flushed."""
+    def commit(
+        self,
+        states: Iterable[FeedState],
+        produced: Iterable[FeedEntry],
+        now: datetime,
+        queued: Sequence[FeedEntry] = (),
+    ) -> None:
+        """Store feed states, mark ``produced`` and ``queued`` as seen and queue ``queued`` for their pages,
+        atomically. Call only after the producer flushed ``produced``."""
         with self._transaction():
             self._db.executemany(
                 _UPSERT_STATE,
                 [_row_from_state(state) for state in states],
             )
+            self._mark_seen([(e.article, e.guid) for e in (*produced, *queued)], now)
             self._db.executemany(
-                "INSERT OR IGNORE INTO seen (article_id, canonical_url, feed_url, guid, first_seen) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(e.article.id, e.article.url, e.article.source.feed_url, e.guid, _iso(now)) for e in produced],
+                "INSERT OR REPLACE INTO page_queue (article_id, article, queued_at) VALUES (?, ?, ?)",
+                [(e.article.id, e.article.to_json().decode(), _iso(now)) for e in queued],
             )
+
+    def queued_pages(self) -> list[QueuedPage]:
+        """Every article waiting for its page, oldest first."""
+        with closing(self._db.execute("SELECT article, queued_at FROM page_queue ORDER BY queued_at")) as rows:
+            return [QueuedPage(Article.from_wire(article), datetime.fromisoformat(at)) for article, at in rows]
+
+    def finish_pages(self, queue_ids: Iterable[str], produced: Iterable[Article], now: datetime) -> None:
+        """Take ``queue_ids`` off the page queue and mark ``produced`` (some under their pages' canonical ids)
+        as seen, atomically. Call only after the producer flushed ``produced``."""
+        with self._transaction():
+            self._mark_seen([(article, None) for article in produced], now)
+            self._db.executemany("DELETE FROM page_queue WHERE article_id = ?", [(i,) for i in queue_ids])
+
+    def is_seen(self, article_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM seen WHERE article_id = ?", (article_id,)).fetchone() is not None
+
+    def _mark_seen(self, articles: Sequence[tuple[Article, str | None]], now: datetime) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO seen (article_id, canonical_url, feed_url, guid, first_seen) VALUES (?, ?, ?, ?, ?)",
+            [(a.id, a.url, a.source.feed_url, guid, _iso(now)) for a, guid in articles],
+        )
 
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])

@@ -1,4 +1,4 @@
-"""The feed list: ``feeds: [{url, name, outlet?, language?, interval?, tags?}]`` validated with precise errors.
+"""The feed list: ``feeds: [{url, name, outlet?, language?, interval?, tags?, fulltext?}]``, precise errors.
 
 The YAML is composed into nodes (not loaded into plain objects) so that every error can name the file,
 the line and column, and the field: ``world.yaml:12:10: feeds[3].url: expected an http(s) URL``.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal, cast
 
 import yaml
 
@@ -16,7 +17,9 @@ from connectors.core.errors import FeedListError
 from connectors.core.text import normalise_language
 from connectors.core.urls import canonical_url
 
-_FIELDS = ("url", "name", "outlet", "language", "interval", "tags")
+_FIELDS = ("url", "name", "outlet", "language", "interval", "tags", "fulltext")
+FULLTEXT_MODES = ("auto", "always", "never")
+FulltextMode = Literal["auto", "always", "never"]
 _OUTLET_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -25,7 +28,8 @@ _NAME_LIMIT = 120
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed as the operator listed it. ``interval`` (when set) replaces the adaptive interval."""
+    """One feed as the operator listed it. ``interval`` (when set) replaces the adaptive interval;
+    ``fulltext`` says when its articles' pages are fetched (``connectors.core.fulltext``)."""
 
     url: str
     name: str
@@ -33,6 +37,7 @@ class FeedSpec:
     language: str | None = None
     interval: timedelta | None = None
     tags: tuple[str, ...] = ()
+    fulltext: FulltextMode = "auto"
 
 
 def parse_feed_list(text: str, filename: str) -> tuple[FeedSpec, ...]:
@@ -101,6 +106,9 @@ def _feed(node: yaml.Node, filename: str, path: str) -> tuple[FeedSpec, dict[str
     duration = _duration(interval) if interval is not None else None
     if interval is not None and duration is None:
         fail("interval", f"expected seconds or a duration such as '15m', '2h', '1d', got {interval!r}")
+    fulltext = scalar("fulltext") or "auto"
+    if fulltext not in FULLTEXT_MODES:
+        fail("fulltext", f"expected one of {', '.join(FULLTEXT_MODES)}, got {fulltext!r}")
     spec = FeedSpec(
         url=url,
         name=name,
@@ -108,6 +116,7 @@ def _feed(node: yaml.Node, filename: str, path: str) -> tuple[FeedSpec, dict[str
         language=normalise_language(language),
         interval=duration,
         tags=_tags(fields["tags"][1], filename, f"{path}.tags") if "tags" in fields else (),
+        fulltext=cast(FulltextMode, fulltext),
     )
     return spec, {field: value.start_mark for field, (_, value) in fields.items()}
 

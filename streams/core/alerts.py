@@ -169,7 +169,12 @@ def _candidate(
         watch=watch,
         entities=tuple(EntityRef(id=i, name=by_id[i].name) for i in watch.entities),  # type: ignore[arg-type]
         article=AlertArticle(
-            id=tagged.id, url=tagged.url, title=tagged.title, source=tagged.source, published=tagged.published
+            id=tagged.id,
+            url=tagged.url,
+            title=tagged.title,
+            source=tagged.source,
+            published=tagged.published,
+            content_source=tagged.content_source,
         ),
         fetched=tagged.fetched,
         evidence=evidence,

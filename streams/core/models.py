@@ -14,6 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from streams.core.errors import WirewatchError
 
 SCHEMA_VERSION = 1
+"""The version of every contract that has not changed since the first release."""
+ARTICLE_SCHEMA_VERSION = 2
+"""Articles since full text (decision 0901): ``content`` may come from the article's page (``content_source``)."""
 
 ActorType = Literal["person", "organization", "country", "outlet"]
 CitationRole = Literal[
@@ -74,16 +77,22 @@ def decode(model: type[Wire], raw: bytes | None) -> Wire | WireError:
 
 
 class VersionedModel(WireModel):
-    """A top-level topic payload: carries ``schema_version`` so consumers can tell contracts apart."""
+    """A top-level topic payload: carries ``schema_version`` so consumers can tell contracts apart.
+
+    A contract reads every version in ``READS`` (older records stay on the topics through an upgrade, and
+    their missing fields take the defaults) and refuses the rest, naming what it reads.
+    """
 
     schema_version: int = SCHEMA_VERSION
     TOPIC: ClassVar[str] = ""
+    READS: ClassVar[frozenset[int]] = frozenset({SCHEMA_VERSION})
 
     @field_validator("schema_version")
     @classmethod
     def _known_version(cls, value: int) -> int:
-        if value != SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema_version {value} (this build reads {SCHEMA_VERSION})")
+        if value not in cls.READS:
+            readable = ", ".join(str(v) for v in sorted(cls.READS))
+            raise ValueError(f"unsupported schema_version {value} (this build reads {readable})")
         return value
 
 
@@ -96,11 +105,17 @@ class Source(WireModel):
     """Registry id of the publishing outlet when the feed list names it (publisher detection)."""
 
 
+ContentSource = Literal["feed", "page"]
+
+
 class Article(VersionedModel):
-    """A normalised feed entry (``articles.raw``, key = ``id``)."""
+    """A normalised feed entry (``articles.raw``, key = ``id``); ``content`` is the page's main text when
+    ``content_source == "page"`` (version 2), else the feed's own content."""
 
     TOPIC: ClassVar[str] = "articles.raw"
+    READS: ClassVar[frozenset[int]] = frozenset({1, ARTICLE_SCHEMA_VERSION})
 
+    schema_version: int = ARTICLE_SCHEMA_VERSION
     id: Annotated[str, Field(min_length=1, max_length=128)]
     url: str
     title: str = ""
@@ -111,6 +126,10 @@ class Article(VersionedModel):
     language: str | None = None
     source: Source
     credits: tuple[str, ...] = ()
+    """Photo credits and figure captions (from the feed's media tags and captions, or the page's)."""
+    content_source: ContentSource = "feed"
+    byline: str | None = None
+    """The page's byline, when its text was extracted."""
 
 
 class Mention(WireModel):
@@ -204,6 +223,8 @@ class AlertArticle(WireModel):
     title: str
     source: Source
     published: AwareDatetime | None = None
+    content_source: ContentSource = "feed"
+    """Whether the evidence was read in the page's full text or only in the feed."""
 
 
 class Alert(VersionedModel):

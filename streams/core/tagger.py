@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from streams.core.language import LanguageDetector
 from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher, NameForms, no_other_forms
-from streams.core.models import Article, TaggedArticle
+from streams.core.models import ARTICLE_SCHEMA_VERSION, Article, TaggedArticle
 from streams.core.registry import Registries
 from streams.core.statemedia import (
     MEDIA_PHRASES,
@@ -152,6 +152,7 @@ class Tagger:
         return TaggedArticle.model_validate(
             {
                 **dict(article),
+                "schema_version": ARTICLE_SCHEMA_VERSION,  # a version-1 article is tagged as the current version
                 "language": language,
                 "actors": [tag for _, tag in tags],
                 "topics": topics,

@@ -28,7 +28,20 @@ def test_article_round_trips_through_json() -> None:
     wire = article.to_json()
     assert Article.from_wire(wire) == article
     assert json.loads(wire)["fetched"] == "2026-01-02T03:04:05Z"
-    assert json.loads(wire)["schema_version"] == 1
+    assert json.loads(wire)["schema_version"] == 2
+
+
+def test_a_version_1_article_is_still_read_as_feed_text() -> None:
+    """Records written before full text stay on articles.raw through an upgrade and must still be tagged."""
+    data = _article().to_wire() | {"schema_version": 1}
+    del data["content_source"], data["byline"]
+    article = Article.from_wire(data)
+    assert (article.schema_version, article.content_source, article.byline) == (1, "feed", None)
+
+
+def test_contracts_that_did_not_change_stay_at_version_1() -> None:
+    with pytest.raises(WireError, match=r"unsupported schema_version 2 \(this build reads 1\)"):
+        Watch.from_wire({"schema_version": 2, "watch_id": "w", "desk": "d", "entities": ["Q1", "Q2"]})
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def test_metrics_are_served_while_connecting(
         **_connect_env(test_settings),
     )
     children.append(child)
-    _wait_for(child, "2 new articles")
+    _wait_for(child, "0 still queued")  # the two articles went through the page stage
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
     assert child.stop() == 0
@@ -235,6 +235,7 @@ def test_kill_9_between_cycles_then_restart_loses_nothing_and_duplicates_nothing
     first = Child.wirewatch(argv, tmp_path / "first.log", **_connect_env(test_settings))
     children.append(first)
     _wait_for(first, "10 new articles")
+    _wait_for(first, "0 still queued")  # the page stage produced and committed them all
     _wait_for(first, "0 new articles")  # the next cycle ran to its end: we are between cycles
     first.kill()
 

@@ -70,7 +70,7 @@ def test_the_cli_contract_on_a_sample(feedparser_corpus: list[Path], tmp_path: P
     assert f"{missing}: cannot read: No such file or directory" in errors
     assert all(line.split(": ")[0] in {*map(str, sample), str(not_a_feed), str(missing)} for line in errors)
     for line in run.stdout.splitlines():
-        assert json.loads(line)["schema_version"] == 1
+        assert json.loads(line)["schema_version"] == 2
         Article.from_wire(line)
 
 

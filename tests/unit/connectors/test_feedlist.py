@@ -24,7 +24,7 @@ feeds:
     language: en-us
     interval: 15m
     tags: [korea, wire]
-  - {url: "https://tass.com/rss/v2.xml", name: TASS, interval: 3600}
+  - {url: "https://tass.com/rss/v2.xml", name: TASS, interval: 3600, fulltext: never}
 """
     assert parse_feed_list(text, "feeds.yaml") == (
         FeedSpec(
@@ -35,7 +35,7 @@ feeds:
             timedelta(minutes=15),
             ("korea", "wire"),
         ),
-        FeedSpec("https://tass.com/rss/v2.xml", "TASS", interval=timedelta(hours=1)),
+        FeedSpec("https://tass.com/rss/v2.xml", "TASS", interval=timedelta(hours=1), fulltext="never"),
     )
 
 
@@ -47,10 +47,15 @@ feeds:
             "f.yaml:2:10: feeds[0].url: expected an http(s) URL, got 'ftp://x.example/rss'",
         ),
         ("feeds:\n  - name: X\n", "f.yaml:2:5: feeds[0]: missing field 'url'"),
+        (
+            "feeds:\n  - url: https://x.example/\n    name: X\n    fulltext: sometimes\n",
+            "f.yaml:4:15: feeds[0].fulltext: expected one of auto, always, never, got 'sometimes'",
+        ),
         ("feeds:\n  - url: https://x.example/\n", "f.yaml:2:5: feeds[0]: missing field 'name'"),
         (
             "feeds:\n  - url: https://x.example/\n    name: X\n    colour: red\n",
-            "f.yaml:4:5: feeds[0]: unknown field 'colour' (expected url, name, outlet, language, interval, tags)",
+            "f.yaml:4:5: feeds[0]: unknown field 'colour' "
+            "(expected url, name, outlet, language, interval, tags, fulltext)",
         ),
         (
             "feeds:\n  - url: https://x.example/\n    name: X\n    outlet: Xinhua News\n",

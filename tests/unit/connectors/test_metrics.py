@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from connectors.core.fulltext import PAGE_OUTCOMES
 from connectors.core.schedule import FAILURE_REASONS
 from connectors.metrics import FETCH_OUTCOMES, ConnectorMetrics
 
@@ -22,6 +23,9 @@ def test_known_series_exist_at_zero_before_anything_happens() -> None:
     assert "wirewatch_connector_paused_feeds 0.0" in text
     assert "wirewatch_connector_fetch_duration_seconds_bucket" in text
     assert "wirewatch_connector_commit_window_seconds_count 0.0" in text
+    for outcome in PAGE_OUTCOMES:
+        assert f'wirewatch_page_fetches_total{{outcome="{outcome}"}} 0.0' in text
+    assert "wirewatch_page_queue 0.0" in text
 
 
 def test_every_metric_is_prefixed_and_no_label_carries_a_url() -> None:
@@ -30,6 +34,6 @@ def test_every_metric_is_prefixed_and_no_label_carries_a_url() -> None:
     for family in registry.collect():
         if family.name.startswith(("process_", "python_")):
             continue  # the standard process collectors
-        assert family.name.startswith("wirewatch_connector_")
+        assert family.name.startswith(("wirewatch_connector_", "wirewatch_page_"))  # the polls', the pages'
         for sample in family.samples:
             assert set(sample.labels) <= {"outcome", "reason", "feed", "outlet", "version", "le"}
