@@ -139,8 +139,8 @@ class Connector:
         finally:
             pages_stop.set()
             await page_stage
-        if once and not stop.is_set():
-            progress(f"resolving {len(self.store.queued_pages())} queued pages")
+        if once and not stop.is_set() and (waiting := len(self.store.queued_pages())):
+            progress(f"resolving {waiting} queued pages")
             await self.pages.run(stop, until_empty=True)
         return cycles
 

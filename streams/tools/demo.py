@@ -33,28 +33,34 @@ from streams.tools.devbroker import DevBroker
 DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
 
 
-def render_feeds(feed_dir: Path, now: datetime) -> dict[str, bytes]:
-    """Sample feeds with ``$pub_N`` replaced by the RFC 822 date N minutes before ``now``."""
+def render_feeds(feed_dir: Path, now: datetime, base_url: str) -> dict[str, bytes]:
+    """Sample feeds with ``$pub_N`` replaced by the RFC 822 date N minutes before ``now``, and the article pages
+    of ``feed_dir/../pages`` (``pages/NAME.html``); ``$base`` in either is the server's ``base_url``."""
 
-    class Dates(dict[str, str]):
+    class Values(dict[str, str]):
         def __missing__(self, key: str) -> str:
             minutes = int(key.removeprefix("pub_"))
             return format_datetime(now - timedelta(minutes=minutes))
 
-    return {
-        path.name: Template(path.read_text()).substitute(Dates()).encode() for path in sorted(feed_dir.glob("*.xml"))
+    values = Values(base=base_url)
+    documents = {
+        path.name: Template(path.read_text()).substitute(values).encode() for path in sorted(feed_dir.glob("*.xml"))
     }
+    for page in sorted((feed_dir.parent / "pages").glob("*.html")):
+        documents[f"pages/{page.name}"] = Template(page.read_text()).substitute(values).encode()
+    return documents
 
 
 class FeedServer:
     """A small local feed server (127.0.0.1, a free port) with ETag/304 support, in a background thread.
 
-    ``documents`` (path → RSS bytes) is read on every request, so its owner can publish by replacing entries;
-    ``delay_s`` makes every answer slow (a connector then spends that long inside its cycle).
+    ``documents`` (path → RSS bytes, or HTML bytes for a path ending in ``.html``) is read on every request, so
+    its owner can publish by replacing entries; ``delay_s`` makes every answer slow (a connector then spends
+    that long inside its cycle).
     """
 
-    def __init__(self, documents: dict[str, bytes], delay_s: float = 0.0) -> None:
-        self.documents = documents
+    def __init__(self, documents: dict[str, bytes] | None = None, delay_s: float = 0.0) -> None:
+        self.documents = documents or {}
         self.delay_s = delay_s
         self.requests = 0
         server = self
@@ -74,7 +80,8 @@ class FeedServer:
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                html = self.path.split("?")[0].endswith(".html")
+                self.send_header("Content-Type", f"{'text/html' if html else 'application/rss+xml'}; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.end_headers()
@@ -116,10 +123,12 @@ def run_demo(settings: Settings, options: DemoOptions, say: Callable[[str], None
     try:
         reset_prefix(settings, workdir)
         say(f"topics ready under prefix {settings.topic_prefix!r}")
-        with FeedServer(render_feeds(DEMO_DIR / "feeds", datetime.now(UTC))) as feeds:
+        with FeedServer() as feeds:
+            feeds.documents = render_feeds(DEMO_DIR / "feeds", datetime.now(UTC), feeds.base_url)
             feed_list = workdir / "feeds.yaml"
             feed_list.write_text(Template((DEMO_DIR / "feeds.yaml.in").read_text()).substitute(base=feeds.base_url))
-            say(f"serving {len(feeds.documents)} sample feeds at {feeds.base_url}")
+            pages = sum(1 for name in feeds.documents if name.startswith("pages/"))
+            say(f"serving {len(feeds.documents) - pages} sample feeds and {pages} article pages at {feeds.base_url}")
             for line in add_default_watches(settings):
                 say(line)
             with _children(settings, workdir, feed_list) as logs:

@@ -16,7 +16,7 @@ from string import Template
 import jsonschema
 import pytest
 
-from streams.core.models import Alert, Article, DeadLetter, Source, Watch
+from streams.core.models import Alert, Article, DeadLetter, Source, TaggedArticle, Watch
 from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from streams.infra.watches import build_watch, publish
@@ -41,6 +41,8 @@ class Running:
     port: int
     tmp: Path
     watches: dict[str, Watch]
+    feeds: FeedServer
+    """One server for the module: the teaser's page URL (its port) stays the same article across polls."""
 
 
 def _alerts(records: list[Record]) -> list[Alert]:
@@ -67,25 +69,26 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     worker, port = start_worker(settings, tmp, WIREWATCH_ADMIN_TOKEN=ADMIN_TOKEN)
     try:
         wait_healthy(worker, port)
-        yield Running(settings, worker, port, tmp, watches)
+        with FeedServer() as feeds:
+            feeds.documents = render_feeds(DEMO_DIR / "feeds", datetime.now(UTC), feeds.base_url)
+            yield Running(settings, worker, port, tmp, watches, feeds)
     finally:
         code = worker.stop()
         assert code == 0, worker.log()[-4000:]
 
 
 def _connect_once(running: Running) -> str:
-    with FeedServer(render_feeds(DEMO_DIR / "feeds", datetime.now(UTC))) as feeds:
-        feed_list = running.tmp / "feeds.yaml"
-        feed_list.write_text(Template((DEMO_DIR / "feeds.yaml.in").read_text()).substitute(base=feeds.base_url))
-        connector = Child.wirewatch(
-            ["connect", "--feeds", str(feed_list), "--once", "--allow-private-networks", "--metrics-port", "0"],
-            running.tmp / "connector.log",
-            WIREWATCH_KAFKA_BOOTSTRAP=running.settings.kafka_bootstrap,
-            WIREWATCH_TOPIC_PREFIX=running.settings.topic_prefix,
-            WIREWATCH_HOME=str(running.settings.home),
-        )
-        assert connector.wait(120) == 0, connector.log()
-        return connector.log()
+    feed_list = running.tmp / "feeds.yaml"
+    feed_list.write_text(Template((DEMO_DIR / "feeds.yaml.in").read_text()).substitute(base=running.feeds.base_url))
+    connector = Child.wirewatch(
+        ["connect", "--feeds", str(feed_list), "--once", "--allow-private-networks", "--metrics-port", "0"],
+        running.tmp / "connector.log",
+        WIREWATCH_KAFKA_BOOTSTRAP=running.settings.kafka_bootstrap,
+        WIREWATCH_TOPIC_PREFIX=running.settings.topic_prefix,
+        WIREWATCH_HOME=str(running.settings.home),
+    )
+    assert connector.wait(120) == 0, connector.log()
+    return connector.log()
 
 
 def test_feeds_to_alerts_fire_for_watched_pairs_in_scope_and_once_per_story(pipeline: Running) -> None:
@@ -119,6 +122,39 @@ def test_feeds_to_alerts_fire_for_watched_pairs_in_scope_and_once_per_story(pipe
     assert [DeadLetter.from_wire(r.value).error for r in letters] == []  # every sample article went through
 
 
+TEASER_TITLE = "Kim thanks Putin for 'invincible' alliance in year-end message"
+PAGE_FURNITURE = ("Most popular", "cookies", "Copyright", "Subscribe", "Privacy policy", "BTS member", "National")
+
+
+def test_a_teaser_item_is_tagged_and_alerted_from_its_page_text(pipeline: Running) -> None:
+    """The feed item carries one sentence; KCNA is named only in the third paragraph of its page, which has a
+    navigation bar, a cookie banner, a most-popular box and a footer around the story."""
+    _connect_once(pipeline)  # a no-op when an earlier test of the module has polled the feeds
+    tagged = [
+        TaggedArticle.from_wire(r.value)
+        for r in consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.articles_tagged, quiet_s=5)
+    ]
+    teaser = next(a for a in tagged if a.title == TEASER_TITLE)
+    assert teaser.content_source == "page"
+    assert "in the message released by the Korean Central News Agency (KCNA)" in teaser.content
+    assert teaser.content.count("\n") >= 4  # the paragraphs are kept as lines
+    assert not [word for word in PAGE_FURNITURE if word in teaser.content], teaser.content
+    assert any("welcome ceremony" in credit for credit in teaser.credits)  # the caption went to credits
+    assert "welcome ceremony" not in teaser.content
+    assert teaser.byline == "Park Ji-won"
+    assert teaser.url.endswith("/pages/kim-thanks-putin.html")  # the page's canonical URL, tracking removed
+
+    alerts = _alerts(consume_quiet(pipeline.settings.kafka_bootstrap, pipeline.settings.topics.alerts, quiet_s=3))
+    alert = next(a for a in alerts if a.article.title == TEASER_TITLE)
+    assert alert.watch_id == pipeline.watches["korea"].watch_id
+    assert alert.article.content_source == "page"
+    kcna = [c for c in alert.state_media.cited if c.id == "kcna"]
+    assert [c.role for c in kcna] == ["cited"], alert.state_media
+    assert all(m.field == "content" and "Korean Central News Agency" in m.text for m in kcna[0].evidence)
+    assert alert.state_media.state_sourced
+    assert not [c for c in alert.state_media.cited if c.id.endswith("_state_media")]  # no unnamed "state media"
+
+
 def test_what_the_faust_worker_produces_validates_against_the_committed_schemas(pipeline: Running) -> None:
     """The Faust side of the wire contracts: records the worker wrote, read back with kafka-python, match
     ``deploy/schemas`` (the kafka-python side is the connector's articles, which the worker has just read)."""
@@ -144,8 +180,9 @@ def test_watch_stats_counts_matching_articles_per_hour(pipeline: Running) -> Non
     )
     assert stats.wait(60) == 0, stats.log()
     line = stats.log().strip().splitlines()[-1]
-    # the syndicated story (three outlets: one alert, two corroborations) plus the state agency's dispatch
-    assert line.startswith(f"{korea}\ttotal=4\topen_stories=2\t"), line
+    # the syndicated story (three outlets: one alert, two corroborations), the state agency's dispatch and the
+    # teaser whose page names both
+    assert line.startswith(f"{korea}\ttotal=5\topen_stories=3\t"), line
 
 
 def _article(article_id: str, title: str, content: str) -> Article:

@@ -105,7 +105,8 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     ensure_topics(settings)
     add_default_watches(settings)
     children: list[Child] = []
-    with FeedServer(render_feeds(DEMO_DIR / "feeds", datetime.now(UTC))) as feeds:
+    with FeedServer() as feeds:
+        feeds.documents = render_feeds(DEMO_DIR / "feeds", datetime.now(UTC), feeds.base_url)
         feed_list = workdir / "feeds.yaml"
         feed_list.write_text(Template((DEMO_DIR / "feeds.yaml.in").read_text()).substitute(base=feeds.base_url))
         try:
