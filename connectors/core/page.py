@@ -18,7 +18,7 @@ Nothing here touches the network, the disk or the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import trafilatura
@@ -163,7 +163,8 @@ def _published(tree: HtmlElement, fetched: datetime) -> datetime | None:
         extensive_search=False,
         original_date=True,
         outputformat="%Y-%m-%dT%H:%M:%S%z",
-        max_date=fetched.strftime("%Y-%m-%d"),
+        # htmldate compares dates, not times: a page published earlier today must pass (the clamp below bounds it)
+        max_date=(fetched + timedelta(days=1)).strftime("%Y-%m-%d"),
     )
     if not found:
         return None

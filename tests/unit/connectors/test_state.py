@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,3 +112,35 @@ def test_a_failed_commit_leaves_nothing_behind(store: StateStore) -> None:
 def test_the_default_state_path_is_per_prefix(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path, topic_prefix="desk1")
     assert default_state_path(settings) == tmp_path / "connector" / "desk1.sqlite3"
+
+
+def test_queued_articles_are_seen_and_kept_whole_across_a_restart_until_finished(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    direct, queued = _entry("https://a.example/1"), _entry("https://a.example/2", guid="g2")
+    store = StateStore(path)
+    store.commit([], [direct], NOW, queued=[queued])
+    store.close()
+
+    store = StateStore(path)
+    assert [(q.article, q.queued_at) for q in store.queued_pages()] == [(queued.article, NOW)]
+    assert store.unseen([direct, queued]) == ([], 2)  # a queued article is not queued again
+    canonical = queued.article.model_copy(update={"id": article_id_for_url("https://a.example/two")})
+    store.finish_pages([queued.article.id], [canonical], NOW)
+    assert store.queued_pages() == []
+    assert store.is_seen(canonical.id)  # the page's canonical id de-duplicates the next feed that links it
+    store.close()
+
+
+def test_a_version_1_state_file_gains_the_page_queue(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE seen (article_id TEXT PRIMARY KEY, canonical_url TEXT NOT NULL, feed_url TEXT NOT NULL,"
+            " guid TEXT, first_seen TEXT NOT NULL); PRAGMA user_version=1;"
+        )
+        db.execute("INSERT INTO seen VALUES ('old', 'https://a.example/old', 'https://a.example/rss', NULL, 'x')")
+    db.close()
+    store = StateStore(path)
+    assert store.is_seen("old")
+    assert store.queued_pages() == []
+    store.close()
