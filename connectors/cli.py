@@ -6,10 +6,14 @@ Handlers import the connector modules lazily so that other sub-commands do not p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+Number = TypeVar("Number", int, float)
 
 
 def _progress(message: str) -> None:
@@ -42,15 +46,27 @@ def _cmd_feed_parse(args: argparse.Namespace) -> int:
 def _cmd_bench_fetch(args: argparse.Namespace) -> int:
     from connectors.bench import run_fetch_bench
 
-    print(run_fetch_bench(feeds=args.feeds, entries=args.entries, rounds=args.rounds).table())
+    pages_dir = args.pages or Path(
+        os.environ.get("WIREWATCH_EXTRACTION_SET") or Path("..", "trafilatura-eval", "tests")
+    )
+    report = run_fetch_bench(args.feeds, args.entries, args.rounds, pages_dir=pages_dir, page_count=args.page_count)
+    print(report.table())
     return 0
 
 
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("expected a positive number of seconds")
-    return value
+def positive(parse: Callable[[str], Number], unit: str) -> Callable[[str], Number]:
+    """An argparse ``type`` that accepts only numbers above zero (``unit`` names them in the error)."""
+
+    def parse_positive(text: str) -> Number:
+        value = parse(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number of {unit}")
+        return value
+
+    return parse_positive
+
+
+_positive_seconds = positive(float, "seconds")
 
 
 def register(commands: Any, benches: Any) -> None:
@@ -90,8 +106,18 @@ def register(commands: Any, benches: Any) -> None:
     parse.add_argument("--name", default=None, help="feed name to record as the source (default: the file's stem)")
     parse.set_defaults(handler=_cmd_feed_parse)
 
-    bench = benches.add_parser("fetch", help="feeds/s for unchanged (304) and changed feeds from a local server")
+    bench = benches.add_parser(
+        "fetch", help="feeds/s (unchanged and changed) and article pages/s from a local server, beside baselines"
+    )
     bench.add_argument("--feeds", type=int, default=200, help="feeds served by the local server")
     bench.add_argument("--entries", type=int, default=30, help="entries per feed")
     bench.add_argument("--rounds", type=int, default=3, help="measured rounds per scenario (best is reported)")
+    bench.add_argument(
+        "--pages",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="real article pages: *.html under DIR (default: $WIREWATCH_EXTRACTION_SET or ../trafilatura-eval/tests)",
+    )
+    bench.add_argument("--page-count", type=int, default=200, help="pages to serve and extract (default 200)")
     bench.set_defaults(handler=_cmd_bench_fetch)

@@ -27,7 +27,9 @@ from connectors.core.errors import FeedFailure
 from connectors.core.schedule import NO_VALIDATORS, Validators, hints_from_headers
 from streams.infra.url_guard import UrlGuard, UrlRefused
 
-USER_AGENT = "wirewatch/0.1 (media-monitoring feed poller; polls politely, honours Retry-After)"
+USER_AGENT = (
+    "wirewatch/0.1 (media monitoring: polls feeds and reads their linked articles; honours robots.txt and Retry-After)"
+)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 

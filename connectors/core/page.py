@@ -6,9 +6,13 @@ real pages nobody here wrote (``wirewatch bench extraction``). Around it, three 
 * **Decoding** follows the HTML standard's order — the HTTP ``charset``, a byte-order mark, a ``<meta>``
   declaration, then detection — via w3lib (Scrapy's); trafilatura itself ignores ``<meta charset>`` and
   would also inflate a compressed body, so it only ever gets a ``str``.
-* **Captions go to credits**: ``<figcaption>`` and photo-credit elements describe a picture, not the story,
-  so they leave the tree before extraction and become the article's ``credits`` (where the tagger reads a
-  state outlet as a photo credit, not as sourcing).
+* **Captions go to credits**: ``<figcaption>`` and photo-credit elements describe a picture, not the story, so
+  they become the article's ``credits`` (where the tagger reads a state outlet as a photo credit, not as
+  sourcing) and a line of the main text that is one of them is dropped. They are taken out of the *text*, not of
+  the tree: removing them before extraction changes which block trafilatura picks (``wirewatch bench
+  extraction``: F1 0.922 that way against 0.926, one page keeping only its teaser).
+* The text is NFC-normalised (trafilatura's ``extract`` does it, ``bare_extraction`` does not), and tables are
+  kept (results, figures and lists are part of a story: recall 0.936 → 0.946 for precision 0.908 → 0.907).
 * **The canonical URL** (``link rel=canonical``, else ``og:url``) counts only when it stays on the site that
   served the page: a page may not claim another site's article (and so suppress it as a duplicate).
 
@@ -17,6 +21,7 @@ Nothing here touches the network, the disk or the clock.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
@@ -103,23 +108,24 @@ def extract_page(
         raise FeedFailure("no_main_text", f"more than {limits.max_tree_elements} elements: not an article page")
     canonical = _canonical(tree, final_url)
     published = _published(tree, fetched)
-    credits = _take_credits(tree, limits.max_credits)
+    captions = _captions(tree)
     document = trafilatura.bare_extraction(
         tree,
         url=final_url,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
+        include_tables=True,
         include_images=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    text = normalise_whitespace(getattr(document, "text", None) or "")
+    extracted = normalise_whitespace(unicodedata.normalize("NFC", getattr(document, "text", None) or ""))
+    text = "\n".join(line for line in extracted.split("\n") if line not in captions)
     if not text:
         raise FeedFailure("no_main_text", "no main text found on the page")
     byline = normalise_whitespace(getattr(document, "author", None) or "") or None
     return PageText(
         text=clip(text, limits.max_text_chars),
-        credits=credits,
+        credits=tuple(filter(None, map(credit_from_label, captions)))[: limits.max_credits],
         byline=clip(byline, _BYLINE_CHARS) if byline else None,
         canonical_url=canonical,
         published=published,
@@ -127,17 +133,15 @@ def extract_page(
     )
 
 
-def _take_credits(tree: HtmlElement, limit: int) -> tuple[str, ...]:
-    """Caption and photo-credit texts, each removed from the tree so that it cannot reach the main text."""
+def _captions(tree: HtmlElement) -> tuple[str, ...]:
+    """Photo-credit and caption texts (whitespace-normalised, NFC, clipped), credits first, each once."""
     found: list[str] = []
     for element in [*tree.xpath(_CREDIT_ELEMENTS), *tree.xpath(_CAPTIONS)]:
-        if not isinstance(element, HtmlElement) or element.getparent() is None:
-            continue  # inside a caption already removed
-        text = credit_from_label(" ".join(element.text_content().split()))
-        if text:
-            found.append(clip(text, _CAPTION_CHARS))
-        element.drop_tree()  # its tail (text after it) stays
-    return tuple(dict.fromkeys(found))[:limit]
+        if isinstance(element, HtmlElement):
+            text = unicodedata.normalize("NFC", " ".join(element.text_content().split()))
+            if text:
+                found.append(clip(text, _CAPTION_CHARS))
+    return tuple(dict.fromkeys(found))
 
 
 def _canonical(tree: HtmlElement, final_url: str) -> str | None:

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streams.cli.desks",
     "streams.cli.dashboards",
     "streams.cli.reliability",
+    "streams.cli.extraction",
 )
 
 

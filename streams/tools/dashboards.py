@@ -136,6 +136,27 @@ OPERATIONS = Board(
                     unit="s",
                     width=18,
                 ),
+                Chart(
+                    "Article pages by outcome",
+                    "timeseries",
+                    (Query(f"sum by (outcome) (rate(wirewatch_page_fetches_total[{RATE}]))", "{{outcome}}"),),
+                    unit="ops",
+                    description="extracted: the page's text is the article's content; every other outcome still "
+                    "produces the article, with the feed's text.",
+                ),
+                Chart(
+                    "Page wait (queued to produced)",
+                    "timeseries",
+                    _quantiles("wirewatch_page_wait_seconds", "wait"),
+                    unit="s",
+                    width=18,
+                ),
+                Chart(
+                    "Articles waiting for their pages",
+                    "stat",
+                    (Query("sum(wirewatch_page_queue)"),),
+                    width=6,
+                ),
             ),
         ),
         (

@@ -33,9 +33,18 @@ def test_captions_and_photo_credits_go_to_credits_not_to_the_text() -> None:
         "<span class='credit'>Photo: KCNA via Reuters</span></figcaption></figure>"
     )
     page = extract_page(article_page(figure + STORY).encode(), URL, FETCHED, "text/html")
-    assert page.credits == ("KCNA via Reuters", "Kim Jong Un at the bridge site.")
+    assert page.credits == ("KCNA via Reuters", "Kim Jong Un at the bridge site. Photo: KCNA via Reuters")
     assert "bridge site" not in page.text
     assert "via Reuters" not in page.text
+
+
+def test_a_caption_trafilatura_keeps_as_a_paragraph_still_leaves_the_text() -> None:
+    caption = "Kim Jong Un inspects the bridge site in this photo released on Tuesday. (KCNA)"
+    page = extract_page(
+        article_page(STORY[:200] + f"<p itemprop='caption'>{caption}</p>" + STORY[200:]).encode(), URL, FETCHED
+    )
+    assert caption not in page.text
+    assert page.credits == (caption,)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ GOOD = {
 }
 TAGGED_FIELDS = {
     "schema_version", "id", "url", "title", "summary", "content", "published", "fetched", "language", "source",
-    "credits", "actors", "topics", "state_media",
+    "credits", "content_source", "byline", "actors", "topics", "state_media",
 }  # fmt: skip
 
 
