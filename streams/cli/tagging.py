@@ -34,6 +34,15 @@ def register(commands: Any, benches: Any) -> None:
     tagging.add_argument("--baseline-seconds", type=float, default=20.0, help="time budget of the naive regex per size")
     tagging.add_argument("--seed", type=int, default=7)
     tagging.add_argument("--rounds", type=int, default=3, help="passes over the corpus; the best one is reported")
+    tagging.add_argument("--corpus", type=Path, default=None, help="real feeds for teasers (default ../shared/corpus)")
+    tagging.add_argument(
+        "--pages",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="real article pages for full-length copy ($WIREWATCH_EXTRACTION_SET or ../trafilatura-eval/tests)",
+    )
+    tagging.add_argument("--full-length", type=int, default=300, help="full-length articles to take from --pages")
     tagging.set_defaults(handler=_cmd_bench_tagging)
 
     accuracy = benches.add_parser(
@@ -116,10 +125,22 @@ def _cmd_registry_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_tagging(args: argparse.Namespace) -> int:
+    from streams.tools.bench.extraction import default_set_dir
+    from streams.tools.bench.prose import default_corpus_dir, real_full_length, real_teasers
     from streams.tools.bench.tagging import run_tagging_bench
 
     sizes = tuple(int(size) for size in args.sizes.split(",") if size.strip())
-    lines = run_tagging_bench(sizes, args.articles, args.baseline_seconds, args.seed, _progress, args.rounds)
+    _progress("reading the real workloads")
+    found = (
+        real_teasers(args.corpus or default_corpus_dir()),
+        real_full_length(args.pages or default_set_dir(), args.full_length),
+    )
+    workloads = [w for w in found if w is not None]
+    if len(workloads) < len(found):
+        _progress("some real copy is absent here: its workload is left out (see --corpus and --pages)")
+    lines = run_tagging_bench(
+        sizes, args.articles, args.baseline_seconds, args.seed, _progress, args.rounds, workloads=workloads
+    )
     for line in lines:
         print(line, flush=True)
     return 0

@@ -7,10 +7,11 @@ a letter or digit becomes one space (so hyphens, apostrophes and spaces are unif
 ``vladimir v  putin``; the matcher adds the punctuation-free variant of every alias instead.
 
 Folding is one character to one character for nearly every real text, and then ``FoldedText`` needs no offset
-map at all (the fast path: ``str.lower``, byte-level replacement of common typographic punctuation and a byte
-table for ASCII, all in C; other non-ASCII letters are folded run by run from a precomputed table). Characters
-that fold to zero or several characters ("ß", "ﬁ", a stray combining accent, characters outside the Basic
-Multilingual Plane) switch that text to a per-character path that records where every folded character came from.
+map at all: byte-level replacement of common typographic punctuation and a byte table for ASCII (case
+included), all in C; other characters are folded run by run from a precomputed table. Only when a run holds
+characters that fold to zero or several characters ("ß" → "ss", "ﬁ", a stray combining accent) is an offset
+map built, from ranges for the unchanged stretches and per character only inside those runs — German copy has
+a "ß" in nearly every article, and folding it character by character made it the tagger's most expensive step.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def _build_tables() -> tuple[dict[int, str], re.Pattern[str], bytes]:
         if folded != char:
             table[code] = folded
             changing.append(char)
-    # After ``str.lower`` only non-ASCII characters can still change; anything outside the BMP is folded
-    # character by character (rare: emoji, historic scripts, mathematical letters).
+    # ASCII is folded by the byte table; anything outside the BMP is folded character by character (rare: emoji,
+    # historic scripts, mathematical letters).
     pattern = re.compile("[" + "".join(re.escape(c) for c in changing) + "\U00010000-\U0010ffff]+")
     ascii_bytes = bytes(ord(c.lower()) if c.isalnum() else 0x20 for c in (chr(b) for b in range(128))) + bytes(
         range(128, 256)
@@ -79,8 +80,27 @@ _FOLD_TABLE, _CHANGING_RUN, _ASCII_FOLD = _build_tables()
 _COMMON_PUNCTUATION = tuple(c.encode() for c in "’‘“”—–…«»·•\u00a0‐‑„‚′″")
 
 
-def _fold_run(run: str) -> str:
-    return "".join(_FOLD_TABLE[ord(c)] if ord(c) <= 0xFFFF else _fold_char(c) for c in run)
+@lru_cache(maxsize=65536)
+def _fold_run(run: str) -> tuple[str, tuple[str, ...] | None]:
+    """A run's fold, and its characters' folds one by one when some of them changed length (else None).
+
+    Cached: the runs of a language repeat ("ü", "ß", "é"), so most are folded once per process."""
+    parts = tuple(_FOLD_TABLE[ord(c)] if ord(c) <= 0xFFFF else _fold_char(c) for c in run)
+    return "".join(parts), None if all(len(part) == 1 for part in parts) else parts
+
+
+def _origins(runs: list[tuple[int, tuple[str, ...]]], length: int) -> tuple[int, ...]:
+    """For each folded character, the index of the original character it came from, given the runs that changed
+    length (every other character folded to exactly one)."""
+    origins: list[int] = []
+    position = 0
+    for start, replacements in runs:
+        origins.extend(range(position, start))
+        for offset, replacement in enumerate(replacements):
+            origins.extend([start + offset] * len(replacement))
+        position = start + len(replacements)
+    origins.extend(range(position, length))
+    return tuple(origins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,47 +114,34 @@ class FoldedText:
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            return cls._per_character(text)
-        data = lowered.encode("utf-8", "surrogatepass")
+        data = text.encode("utf-8", "surrogatepass")
         if not data.isascii():
             for punctuation in _COMMON_PUNCTUATION:
                 if punctuation in data:
                     data = data.replace(punctuation, b" ")
+        # ASCII bytes are folded by the table (case included); other bytes pass, so offsets still match ``text``.
         folded = data.translate(_ASCII_FOLD).decode("utf-8", "surrogatepass")
         if folded.isascii():
             return cls(text, folded)
         pieces: list[str] = []
+        resized: list[tuple[int, tuple[str, ...]]] = []
         position = 0
         for run in _CHANGING_RUN.finditer(folded):
-            replacement = _fold_run(run.group())
-            if len(replacement) != run.end() - run.start():
-                return cls._per_character(text)
-            pieces.append(folded[position : run.start()])
+            start = run.start()
+            replacement, parts = _fold_run(run.group())
+            pieces.append(folded[position:start])
             pieces.append(replacement)
+            if parts is not None:
+                resized.append((start, parts))
             position = run.end()
         pieces.append(folded[position:])
-        return cls(text, "".join(pieces))
-
-    @classmethod
-    def _per_character(cls, text: str) -> FoldedText:
-        pieces: list[str] = []
-        origins: list[int] = []
-        for index, char in enumerate(text):
-            folded = _fold_char(char) if ord(char) > 0x7F else _ASCII_FOLD_STR[ord(char)]
-            pieces.append(folded)
-            origins.extend([index] * len(folded))
-        return cls(text, "".join(pieces), tuple(origins))
+        return cls(text, "".join(pieces), _origins(resized, len(text)) if resized else None)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original ``[start, end)`` that folded ``[start, end)`` (non-empty) came from."""
         if self.origins is None:
             return start, end
         return self.origins[start], self.origins[end - 1] + 1
-
-
-_ASCII_FOLD_STR = _ASCII_FOLD[:128].decode("ascii")
 
 
 def fold(text: str) -> str:

@@ -1,8 +1,14 @@
-"""``wirewatch bench tagging``: tagger throughput against registry size, beside a naive regex baseline.
+"""``wirewatch bench tagging``: the tagger on real teasers and full-length articles beside its floor, a per-stage
+split, then throughput against registry size beside a naive regex baseline.
 
-The corpus is generated (deterministic for a seed): ~3 KB articles built from the shipped registry's own names
-(each story a cast of five people, four countries and two organisations named again and again, plus outlets and
-demonyms), state-media citations in about half of them, topic phrases and neutral filler. Its density of
+First, the workloads of ``streams.tools.bench.prose`` — real feed teasers and the main text of real article
+pages, each beside the bare automaton scan of the same texts measured in the same run (the floor), and the
+generated copy below with its cost per byte beside the real copy's; then where the time of a full-length
+article goes, stage by stage (``cProfile``: shares, its overhead included).
+
+The registry-size corpus is generated (deterministic for a seed): ~3 KB articles built from the shipped registry's
+own names (each story a cast of five people, four countries and two organisations named again and again, plus
+outlets and demonyms), state-media citations in about half of them, topic phrases and neutral filler. Its density of
 matches (about 17 per KB) was set to that of real copy (16 per KB in the KCNA sample of ../shared/corpus).
 ``language`` is left empty, so language detection is measured too; a second figure gives the same articles
 with the feed's language set (the common case: most feeds declare it). For each registry size the shipped
@@ -19,7 +25,9 @@ tagger's figures are the best of ``rounds`` passes (the machine is shared), the 
 
 from __future__ import annotations
 
+import cProfile
 import functools
+import pstats
 import random
 import re
 import time
@@ -29,7 +37,9 @@ from datetime import UTC, datetime
 
 from streams.core.models import Article, Source
 from streams.core.registry import Actor, ActorIndex, Registries
+from streams.core.tagger import Tagger
 from streams.infra.registry_files import load_registries, shipped_tagger
+from streams.tools.bench.prose import BareScan, Workload, languages_given, world_news
 
 ARTICLE_CHARS = 3000
 _FILLER = (
@@ -61,6 +71,84 @@ _TOPIC_SENTENCES = (
 )
 
 
+_STAGES = (
+    ("folding", "text.py", "of"),
+    ("language id", "language.py", "detect"),
+    ("automaton scan", "matcher.py", "scan"),
+    ("actor checks", "tagger.py", "_actors"),
+    ("outlets", "tagger.py", "_outlets"),
+    ("state-media roles", "statemedia.py", "source"),
+    ("sentences", "sentences.py", "segment"),
+    ("topics", "topics.py", "score_topics"),
+    ("output model", "main.py", "model_validate"),
+    ("serialisation", "models.py", "to_json"),
+)
+
+
+def run_workload_bench(
+    shipped: Registries,
+    workloads: Sequence[Workload],
+    generated: Sequence[Article],
+    rounds: int,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Iterator[str]:
+    """Each workload (and the generated copy) through the tagger beside the bare scan; then the stage split."""
+    tagger = shipped_tagger(shipped)
+    floor = BareScan(shipped)
+    yield f"floor: bare pyahocorasick scan of {floor.aliases:,} lower-cased aliases over the lower-cased text"
+    yield ""
+    yield (
+        "| workload | source | articles | KB each | articles/s | MB/s | language given, articles/s "
+        "| floor articles/s | × floor |"
+    )
+    yield "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    full = next((w for w in workloads if w.name == "full-length"), None)
+    news = world_news(full, tagger.tag) if full is not None else None
+    generated_copy = Workload("generated", "generated here (no real copy needed)", tuple(generated))
+    rows = [*workloads, *([news] if news else []), generated_copy]
+    per_byte: dict[str, float] = {}
+    for workload in rows:
+        progress(f"tagging {workload.name} ({workload.source})")
+        articles = workload.articles
+        rate = max(_rate(tagger.tag, articles, budget_s=None) for _ in range(rounds))
+        given = max(_rate(tagger.tag, languages_given(articles), budget_s=None) for _ in range(rounds))
+        floor_rate = max(_rate(floor, articles, budget_s=None) for _ in range(rounds))
+        kb = workload.characters / len(articles) / 1000
+        per_byte[workload.name] = 1 / (given * kb)
+        yield (
+            f"| {workload.name} | {workload.source} | {len(articles):,} | {kb:.1f} | {rate:,.0f} "
+            f"| {rate * kb / 1000:.2f} | {given:,.0f} | {floor_rate:,.0f} | {floor_rate / rate:.1f} |"
+        )
+    for real in ("full-length", "full-length news"):
+        if real in per_byte:
+            ratio = per_byte["generated"] / per_byte[real]
+            yield ""
+            yield f"generated copy's cost per byte (language given): {ratio:.2f}× the real {real} copy's"
+    profiled = news or full or generated_copy
+    yield ""
+    yield f"where a {profiled.name} article's time goes ({profiled.source}; cProfile shares, language detected):"
+    for stage, share in stage_shares(tagger, profiled.articles):
+        yield f"  {stage:<20}{share:>6.1%}"
+
+
+def stage_shares(tagger: Tagger, articles: Sequence[Article]) -> list[tuple[str, float]]:
+    """Cumulative time of each stage's function over tagging and serialising ``articles``, as shares of the whole."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for article in articles:
+        tagger.tag(article).to_json()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(tt for (_, _, name), (_, _, tt, _, _) in stats.items())
+    shares = []
+    for stage, filename, function in _STAGES:
+        cumulative = sum(
+            ct for (path, _, name), (_, _, _, ct, _) in stats.items() if name == function and path.endswith(filename)
+        )
+        shares.append((stage, cumulative / total))
+    return shares
+
+
 def run_tagging_bench(
     sizes: Sequence[int],
     article_count: int,
@@ -68,10 +156,13 @@ def run_tagging_bench(
     seed: int,
     progress: Callable[[str], None] = lambda _: None,
     rounds: int = 3,
+    workloads: Sequence[Workload] = (),
 ) -> Iterator[str]:
-    """Measure the shipped registry and each size; yield the report lines (a Markdown table)."""
+    """Measure the workloads, then the shipped registry and each size; yield the report lines (Markdown tables)."""
     shipped = load_registries()
     articles = generate_articles(shipped, article_count, seed)
+    yield from run_workload_bench(shipped, workloads, articles, rounds, progress)
+    yield ""
     size_kb = sum(len(a.title) + len(a.summary) + len(a.content) for a in articles) / len(articles) / 1000
     yield f"corpus: {len(articles)} generated articles, {size_kb:.1f} KB of text each on average (seed {seed})"
     yield f"shipped registry: {alias_count(shipped)} aliases"

@@ -61,3 +61,20 @@ def test_fold_is_idempotent_on_ascii_results(text: str) -> None:
     once = fold(text)
     if once.isascii():
         assert fold(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "original"),
+    [
+        # "ß" folds to two characters: offsets after it still point at the original letters
+        ("Die Straße nach Pjöngjang, sagte Kim Jong Un.", "kim jong un", "Kim Jong Un"),
+        # a stray combining accent folds to nothing and "ﬁ" to two characters in the same run: the lengths cancel
+        # out, and the offsets must still be exact (an earlier fast path took an equal length for no change)
+        ("Ko\u0308ﬁ Annan", "fi", "ﬁ"),
+    ],
+)
+def test_offsets_stay_exact_when_folding_changes_lengths(text: str, word: str, original: str) -> None:
+    folded = FoldedText.of(text)
+    start = folded.folded.index(word)
+    low, high = folded.original_span(start, start + len(word))
+    assert text[low:high] == original
