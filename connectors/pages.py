@@ -134,6 +134,9 @@ class PageStage:
         self.progress = progress or (lambda line: None)
         self.robots = RobotsCache(fetcher, clock)
         self._wake = asyncio.Event()
+        self._waiting: dict[str, QueuedPage] = {}
+        """The queue as last read (the store's rows not yet finished), by article id, oldest first."""
+        self._read_up_to = 0
 
     def wake(self) -> None:
         """New articles were queued: look at the queue now rather than at the next tick."""
@@ -166,11 +169,13 @@ class PageStage:
     def _start_due(self, in_flight: dict[str, tuple[str, asyncio.Task[PageResult]]]) -> None:
         """Start queued articles, oldest first, at most ``PER_HOST_IN_FLIGHT`` per host so that one busy
         host cannot take every slot; an article past its deadline starts at once (it resolves at once)."""
-        queued = self.store.queued_pages()
-        self.metrics.page_queue.set(len(queued))
+        for item in self.store.queued_pages(after=self._read_up_to):
+            self._waiting[item.article.id] = item
+            self._read_up_to = max(self._read_up_to, item.position)
+        self.metrics.page_queue.set(len(self._waiting))
         per_host = Counter(host for host, _ in in_flight.values())
         now = self.clock()
-        for item in queued:
+        for item in self._waiting.values():
             if item.article.id in in_flight:
                 continue
             host = URL(item.article.url).host or ""
@@ -245,7 +250,9 @@ class PageStage:
         self.sink.flush()
         now = self.clock()
         self.store.finish_pages([r.queued.article.id for r in results], produced, now)
-        waiting = len(self.store.queued_pages())
+        for result in results:
+            self._waiting.pop(result.queued.article.id, None)
+        waiting = len(self._waiting)
         counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(Counter(outcomes).items()))
         self.progress(f"pages: {len(produced)} articles produced ({counts}); {waiting} still queued")
         m = self.metrics

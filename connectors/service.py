@@ -139,7 +139,7 @@ class Connector:
         finally:
             pages_stop.set()
             await page_stage
-        if once and not stop.is_set() and (waiting := len(self.store.queued_pages())):
+        if once and not stop.is_set() and (waiting := self.store.queued_count()):
             progress(f"resolving {waiting} queued pages")
             await self.pages.run(stop, until_empty=True)
         return cycles

@@ -67,6 +67,8 @@ class QueuedPage:
     article: Article
     """The article as the feed gave it (its text is the fallback when the page cannot be had)."""
     queued_at: datetime
+    position: int = 0
+    """Its place in the queue: larger for every later queueing (SQLite's rowid, never reused while rows exist)."""
 
 
 def default_state_path(settings: Settings) -> Path:
@@ -146,10 +148,17 @@ class StateStore:
                 [(e.article.id, e.article.to_json().decode(), _iso(now)) for e in queued],
             )
 
-    def queued_pages(self) -> list[QueuedPage]:
-        """Every article waiting for its page, oldest first."""
-        with closing(self._db.execute("SELECT article, queued_at FROM page_queue ORDER BY queued_at")) as rows:
-            return [QueuedPage(Article.from_wire(article), datetime.fromisoformat(at)) for article, at in rows]
+    def queued_pages(self, after: int = 0) -> list[QueuedPage]:
+        """The articles waiting for their pages that were queued after position ``after`` (0: all), in order.
+
+        Positions (``QueuedPage.position``) only grow, so a reader that remembers the last one it saw reads only
+        what was queued since — the page stage does, and never parses the whole queue twice."""
+        query = "SELECT rowid, article, queued_at FROM page_queue WHERE rowid > ? ORDER BY rowid"
+        with closing(self._db.execute(query, (after,))) as rows:
+            return [QueuedPage(Article.from_wire(a), datetime.fromisoformat(at), rowid) for rowid, a, at in rows]
+
+    def queued_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM page_queue").fetchone()[0])
 
     def finish_pages(self, queue_ids: Iterable[str], produced: Iterable[Article], now: datetime) -> None:
         """Take ``queue_ids`` off the page queue and mark ``produced`` (some under their pages' canonical ids)

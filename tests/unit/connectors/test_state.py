@@ -144,3 +144,13 @@ def test_a_version_1_state_file_gains_the_page_queue(tmp_path: Path) -> None:
     assert store.is_seen("old")
     assert store.queued_pages() == []
     store.close()
+
+
+def test_the_page_queue_is_read_from_where_the_reader_left_off(store: StateStore) -> None:
+    """The page stage reads only what was queued since its last read: never the whole queue again."""
+    store.commit([], [], NOW, queued=[_entry("https://a.example/1"), _entry("https://a.example/2")])
+    first = store.queued_pages()
+    store.commit([], [], NOW, queued=[_entry("https://a.example/3")])
+    later = store.queued_pages(after=max(q.position for q in first))
+    assert [q.article.url for q in later] == ["https://a.example/3"]
+    assert store.queued_count() == 3
