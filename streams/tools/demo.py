@@ -131,10 +131,10 @@ def run_demo(settings: Settings, options: DemoOptions, say: Callable[[str], None
             say(f"serving {len(feeds.documents) - pages} sample feeds and {pages} article pages at {feeds.base_url}")
             for line in add_default_watches(settings):
                 say(line)
-            with _children(settings, workdir, feed_list) as logs:
-                say(f"connector and worker started (logs: {logs})")
+            with _children(settings, workdir, feed_list) as children:
+                say(f"connector and worker started (logs: {workdir})")
                 say("waiting for alerts — Ctrl-C to stop")
-                return _print_alerts(settings, options, say)
+                return _print_alerts(settings, options, say, children)
     finally:
         if started_broker:
             say(f"dev broker {broker.stop()}")
@@ -173,8 +173,26 @@ def add_default_watches(settings: Settings) -> list[str]:
     return lines
 
 
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def ended(self) -> str | None:
+        """Why this child is no longer running (its exit code and its log's first error line, else its last
+        lines), or None while it runs."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        errors = [line for line in lines if "ERROR" in line or "error:" in line]
+        shown = errors[:1] or lines[-5:]
+        return f"the {self.name} exited with code {code} ({self.log}):\n  " + "\n  ".join(shown)
+
+
 @contextlib.contextmanager
-def _children(settings: Settings, workdir: Path, feed_list: Path) -> Iterator[Path]:
+def _children(settings: Settings, workdir: Path, feed_list: Path) -> Iterator[list[Child]]:
     env = process_env(settings)
     commands = {
         "worker": [*WIREWATCH, "worker"],
@@ -183,17 +201,17 @@ def _children(settings: Settings, workdir: Path, feed_list: Path) -> Iterator[Pa
             "--state", str(workdir / "connector-state.sqlite3"),
         ],
     }  # fmt: skip
-    processes: list[subprocess.Popen[bytes]] = []
+    children: list[Child] = []
     with contextlib.ExitStack() as logs:
         for name, argv in commands.items():
-            log = logs.enter_context((workdir / f"{name}.log").open("wb"))
-            processes.append(
-                subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-            )
+            path = workdir / f"{name}.log"
+            log = logs.enter_context(path.open("wb"))
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            children.append(Child(name, process, path))
         try:
-            yield workdir
+            yield children
         finally:
-            _stop(processes)
+            _stop([child.process for child in children])
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -208,7 +226,9 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _print_alerts(settings: Settings, options: DemoOptions, say: Callable[[str], None]) -> int:
+def _print_alerts(settings: Settings, options: DemoOptions, say: Callable[[str], None], children: list[Child]) -> int:
+    """Print alerts as they come; stop at the count, the timeout, Ctrl-C, or as soon as a child process ends
+    (the worker and the connector run until stopped, so an exit is a failure: a taken port, a bad setting)."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None)
@@ -222,6 +242,9 @@ def _print_alerts(settings: Settings, options: DemoOptions, say: Callable[[str],
         while options.exit_after_alerts is None or len(seen) < options.exit_after_alerts:
             if deadline is not None and time.monotonic() > deadline:
                 say(f"timed out with {len(seen)} alerts")
+                return 1
+            if ended := next(filter(None, (child.ended() for child in children)), None):
+                say(ended)
                 return 1
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
