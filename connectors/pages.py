@@ -135,8 +135,8 @@ class PageStage:
         self.robots = RobotsCache(fetcher, clock)
         self._wake = asyncio.Event()
         self._waiting: dict[str, QueuedPage] = {}
-        """The queue as last read (the store's rows not yet finished), by article id, oldest first."""
-        self._read_up_to = 0
+        """The queue as last read (the store's rows not yet finished), by article id, oldest first: each pass
+        reads the queue's ids and parses only the articles it has not seen, never the whole queue again."""
 
     def wake(self) -> None:
         """New articles were queued: look at the queue now rather than at the next tick."""
@@ -169,9 +169,11 @@ class PageStage:
     def _start_due(self, in_flight: dict[str, tuple[str, asyncio.Task[PageResult]]]) -> None:
         """Start queued articles, oldest first, at most ``PER_HOST_IN_FLIGHT`` per host so that one busy
         host cannot take every slot; an article past its deadline starts at once (it resolves at once)."""
-        for item in self.store.queued_pages(after=self._read_up_to):
-            self._waiting[item.article.id] = item
-            self._read_up_to = max(self._read_up_to, item.position)
+        queued = self.store.queued_page_ids()
+        for gone in self._waiting.keys() - queued:
+            del self._waiting[gone]
+        if new := queued - self._waiting.keys():
+            self._waiting.update((item.article.id, item) for item in self.store.queued_pages(only=new))
         self.metrics.page_queue.set(len(self._waiting))
         per_host = Counter(host for host, _ in in_flight.values())
         now = self.clock()

@@ -67,8 +67,6 @@ class QueuedPage:
     article: Article
     """The article as the feed gave it (its text is the fallback when the page cannot be had)."""
     queued_at: datetime
-    position: int = 0
-    """Its place in the queue: larger for every later queueing (SQLite's rowid, never reused while rows exist)."""
 
 
 def default_state_path(settings: Settings) -> Path:
@@ -148,14 +146,21 @@ class StateStore:
                 [(e.article.id, e.article.to_json().decode(), _iso(now)) for e in queued],
             )
 
-    def queued_pages(self, after: int = 0) -> list[QueuedPage]:
-        """The articles waiting for their pages that were queued after position ``after`` (0: all), in order.
+    def queued_pages(self, only: Iterable[str] | None = None) -> list[QueuedPage]:
+        """The articles waiting for their pages (``only`` those ids, when given), oldest first."""
+        query = "SELECT article_id, article, queued_at FROM page_queue ORDER BY queued_at, article_id"
+        wanted = None if only is None else set(only)
+        with closing(self._db.execute(query)) as rows:
+            return [
+                QueuedPage(Article.from_wire(article), datetime.fromisoformat(at))
+                for article_id, article, at in rows
+                if wanted is None or article_id in wanted
+            ]
 
-        Positions (``QueuedPage.position``) only grow, so a reader that remembers the last one it saw reads only
-        what was queued since — the page stage does, and never parses the whole queue twice."""
-        query = "SELECT rowid, article, queued_at FROM page_queue WHERE rowid > ? ORDER BY rowid"
-        with closing(self._db.execute(query, (after,))) as rows:
-            return [QueuedPage(Article.from_wire(a), datetime.fromisoformat(at), rowid) for rowid, a, at in rows]
+    def queued_page_ids(self) -> set[str]:
+        """The ids on the page queue: cheap to read on every pass (no article is parsed)."""
+        with closing(self._db.execute("SELECT article_id FROM page_queue")) as rows:
+            return {article_id for (article_id,) in rows}
 
     def queued_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM page_queue").fetchone()[0])

@@ -11,13 +11,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from connectors.core.feedlist import FeedSpec
+from connectors.core.normalize import FeedEntry
 from connectors.fetcher import Fetcher, FetchLimits
 from connectors.metrics import ConnectorMetrics
 from connectors.pages import PageStage
 from connectors.producer import KafkaArticleSink
 from connectors.service import Connector, utc_now
 from connectors.state import StateStore
-from streams.core.models import Article
+from streams.core.models import Article, Source
 from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard
@@ -143,3 +144,43 @@ async def test_a_queued_article_survives_a_restart_and_is_produced_by_the_next_r
     arrived = _articles(test_settings)
     assert sorted(arrived) == sorted(EXPECTED_OUTCOMES)
     assert all(len(copies) == 1 for copies in arrived.values())
+
+
+async def test_articles_queued_after_the_queue_ran_empty_are_still_produced(
+    test_settings: Settings, page_server: PageServer
+) -> None:
+    """A running page stage sees every later queueing, also after the queue was empty (a reader that went by
+    SQLite's rowid lost these: rowids are reused once the rows are deleted). The page has no canonical link, so
+    each query string stays its own article."""
+    ensure_topics(test_settings)
+    store = StateStore(test_settings.home / "state.sqlite3")
+    guard = UrlGuard(allowed_endpoints=[("127.0.0.1", page_server.port)])
+    limits = FetchLimits(deadline_s=3.0, per_host_spacing_s=0.0, per_host_concurrency=16)
+    source = Source(feed_url=page_server.url("/feed.xml"), name="courier", domain="127.0.0.1")
+
+    def queue(batch: str) -> None:
+        entries = [
+            FeedEntry(Article(id=f"{batch}-{n}", url=page_server.page_url("malformed") + f"?n={batch}{n}",
+                              title=f"Story {batch}-{n}", fetched=utc_now(), source=source), None)
+            for n in range(3)
+        ]  # fmt: skip
+        store.commit([], [], utc_now(), queued=entries)
+
+    try:
+        async with Fetcher(guard, limits) as fetcher:
+            connector = _connector(test_settings, page_server, store, fetcher)
+            stage, stop = connector.pages, asyncio.Event()
+            assert stage is not None
+            running = asyncio.create_task(stage.run(stop))
+            for batch in ("first", "second"):
+                queue(batch)
+                stage.wake()
+                async with asyncio.timeout(60):
+                    while store.queued_count():  # noqa: ASYNC110 - the queue is a table, not an event
+                        await asyncio.sleep(0.1)
+            stop.set()
+            await running
+    finally:
+        store.close()
+    titles = sorted(_articles(test_settings))
+    assert titles == sorted(f"{batch}-{n}" for batch in ("first", "second") for n in range(3))

@@ -146,11 +146,13 @@ def test_a_version_1_state_file_gains_the_page_queue(tmp_path: Path) -> None:
     store.close()
 
 
-def test_the_page_queue_is_read_from_where_the_reader_left_off(store: StateStore) -> None:
-    """The page stage reads only what was queued since its last read: never the whole queue again."""
-    store.commit([], [], NOW, queued=[_entry("https://a.example/1"), _entry("https://a.example/2")])
-    first = store.queued_pages()
-    store.commit([], [], NOW, queued=[_entry("https://a.example/3")])
-    later = store.queued_pages(after=max(q.position for q in first))
-    assert [q.article.url for q in later] == ["https://a.example/3"]
-    assert store.queued_count() == 3
+def test_the_page_queue_gives_its_ids_cheaply_and_the_articles_of_chosen_ids(store: StateStore) -> None:
+    """The page stage reads the ids on every pass and parses only the articles it has not seen yet."""
+    entries = [_entry(f"https://a.example/{n}") for n in range(3)]
+    store.commit([], [], NOW, queued=entries[:2])
+    assert store.queued_page_ids() == {e.article.id for e in entries[:2]}
+    store.finish_pages([entries[0].article.id], [entries[0].article], NOW)
+    store.commit([], [], NOW, queued=entries[2:])
+    chosen = store.queued_pages(only={entries[2].article.id})
+    assert [q.article for q in chosen] == [entries[2].article]
+    assert store.queued_count() == 2
