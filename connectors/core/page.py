@@ -41,8 +41,11 @@ _CREDIT_ELEMENTS = (
     "//*[@itemprop='copyrightHolder' or @itemprop='creditText']"
     " | //figure//*[contains(concat(' ', normalize-space(@class), ' '), ' credit ')]"
 )
-_CANONICAL = ("//link[@href and contains(concat(' ', translate(@rel, 'CANOIL', 'canoil'), ' '), ' canonical ')]/@href",)
-_OG_URL = "//meta[@content and (@property='og:url' or @name='og:url')]/@content"
+_CANONICAL_QUERIES = (
+    "//link[@href and contains(concat(' ', translate(@rel, 'CANOIL', 'canoil'), ' '), ' canonical ')]/@href",
+    "//meta[@content and (@property='og:url' or @name='og:url')]/@content",
+)
+"""``link rel=canonical`` first, then ``og:url``."""
 _CAPTION_CHARS = 400
 _BYLINE_CHARS = 200
 
@@ -147,7 +150,7 @@ def _captions(tree: HtmlElement) -> tuple[str, ...]:
 def _canonical(tree: HtmlElement, final_url: str) -> str | None:
     """``link rel=canonical`` (else ``og:url``), resolved against the page, kept only on the serving site."""
     served_host = host_of(final_url)
-    for query in (*_CANONICAL, _OG_URL):
+    for query in _CANONICAL_QUERIES:
         for value in tree.xpath(query):
             candidate = canonical_url(urljoin(final_url, str(value).strip()))
             if candidate and same_site(host_of(candidate), served_host):

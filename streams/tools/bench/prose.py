@@ -97,13 +97,18 @@ def _article(article_id: str, url: str, text: str) -> Article:
     return Article(id=article_id, url=url, title=title[:300], content=body, fetched=_FETCHED, source=source)
 
 
+def alias_strings(registries: Registries) -> list[str]:
+    """Every alias and short form of every actor and outlet, as written: what the baselines match."""
+    names = [n for a in registries.actors for n in (*a.aliases, *a.short)]
+    return names + [n for o in registries.outlets for n in (*o.aliases, *o.short)]
+
+
 class BareScan:
     """The floor: one lower-cased automaton of every alias, one pass over the lower-cased text."""
 
     def __init__(self, registries: Registries) -> None:
         self.automaton = ahocorasick.Automaton()
-        names = {n for a in registries.actors for n in (*a.aliases, *a.short)}
-        names |= {n for o in registries.outlets for n in (*o.aliases, *o.short)}
+        names = set(alias_strings(registries))
         for name in names:
             self.automaton.add_word(name.lower(), len(name))
         self.automaton.make_automaton()

@@ -39,7 +39,7 @@ from streams.core.models import Article, Source
 from streams.core.registry import Actor, ActorIndex, Registries
 from streams.core.tagger import Tagger
 from streams.infra.registry_files import load_registries, shipped_tagger
-from streams.tools.bench.prose import BareScan, Workload, languages_given, world_news
+from streams.tools.bench.prose import BareScan, Workload, alias_strings, languages_given, world_news
 
 ARTICLE_CHARS = 3000
 _FILLER = (
@@ -213,14 +213,9 @@ def alias_count(registries: Registries) -> int:
     return registries.counts()["aliases"]
 
 
-def _alias_strings(registries: Registries) -> list[str]:
-    names = [n for a in registries.actors for n in (*a.aliases, *a.short)]
-    return names + [n for o in registries.outlets for n in (*o.aliases, *o.short)]
-
-
 def naive_baseline(registries: Registries) -> re.Pattern[str]:
     """What one would write first: every alias in one case-insensitive alternation, longest first."""
-    aliases = sorted(set(_alias_strings(registries)), key=len, reverse=True)
+    aliases = sorted(set(alias_strings(registries)), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(alias) for alias in aliases) + r")\b", re.IGNORECASE)
 
 
