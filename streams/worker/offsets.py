@@ -238,7 +238,9 @@ async def read_stuck_partitions_again(app: faust.App, watch: StuckWatch) -> list
         log.warning("%s: offset %d was dropped before an agent saw it; reading the partition again from it", tp, offset)
         acked = tuple(consumer._acked[tp])
         try:
-            await consumer.seek(tp, offset)
+            # In the consumer's own thread: ``Consumer.seek`` changes the fetcher's state from this one while the
+            # consumer thread reads it (a KeyError in aiokafka's ``fetched_records`` crashed a busy worker).
+            await consumer.seek_wait({tp: offset})
         except (IllegalStateError, KafkaError) as err:  # revoked meanwhile: its next owner starts there anyway
             log.warning("%s: not sought back: %r", tp, err)
         else:

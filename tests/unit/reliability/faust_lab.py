@@ -62,7 +62,8 @@ class Lab:
         consumer._wait_next_records = self._fetch
         consumer.seek_to_committed = self._seek_to_committed
         consumer.earliest_offsets = self._earliest_offsets
-        consumer._seek = self._seek
+        consumer._seek = self._seek_from_the_wrong_thread
+        consumer.seek_wait = self._seek_wait
         consumer._commit = self._commit
         self.app.producer.flush = self._flush
         self.queue = self.app.FlowControlQueue(
@@ -100,8 +101,18 @@ class Lab:
     async def _earliest_offsets(self, *partitions: TP) -> dict[TP, int]:
         return dict.fromkeys(partitions, 0)
 
-    async def _seek(self, tp: TP, offset: int) -> None:
-        self.position[tp] = offset
+    async def _seek_wait(self, partitions: dict[TP, int]) -> None:
+        """Faust's seek in the consumer's thread: the position, and the read offset that filters re-fetches."""
+        for tp, offset in partitions.items():
+            self.position[tp] = offset
+            if offset > 0:
+                self.consumer._read_offset[tp] = offset
+            else:
+                self.consumer._read_offset.pop(tp, None)
+
+    async def _seek_from_the_wrong_thread(self, tp: TP, offset: int) -> None:
+        """``Consumer.seek`` runs aiokafka's seek in the event loop's thread, racing the consumer thread."""
+        raise AssertionError(f"seek of {tp} outside the consumer thread")
 
     async def _commit(self, offsets: dict[TP, int]) -> bool:
         self.commits.append(dict(offsets))
