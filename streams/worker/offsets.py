@@ -152,6 +152,8 @@ class PartitionHead(NamedTuple):
     """Offsets acknowledged and not committed yet."""
     highwater: int | None
     """The log end offset: there is something to read while it is above ``owed``."""
+    position: int | None = None
+    """The consumer's fetch position: the records below it were handed to Faust (None: not known)."""
 
 
 @dataclass
@@ -209,22 +211,35 @@ class StuckWatch:
 
 
 def _looks_stuck(head: PartitionHead) -> bool:
+    """Something to read, the owed record not acknowledged, and (when known) already fetched: a partition whose
+    owed record the consumer has not fetched yet waits its turn behind another's backlog and dropped nothing."""
     return (
         head.owed is not None
         and head.highwater is not None
         and head.highwater > head.owed
         and head.owed not in head.acked
+        and (head.position is None or head.position > head.owed)
     )
 
 
-def partition_heads(consumer: Consumer, app: faust.App) -> list[PartitionHead]:
-    """The head of every assigned, fetched partition an agent acknowledges (paused ones are waiting on purpose)."""
+POSITION_TIMEOUT_S = 1.0
+
+
+async def partition_heads(consumer: Consumer, app: faust.App) -> list[PartitionHead]:
+    """The head of every assigned, fetched partition an agent acknowledges (paused ones are waiting on purpose),
+    with the fetch position of those that look stuck (asked in the consumer's thread)."""
     paused = consumer._paused_partitions
-    return [
+    heads = [
         PartitionHead(tp, consumer._committed_offset.get(tp), tuple(consumer._acked[tp]), consumer.highwater(tp))
         for tp in consumer.assignment()
         if app.topics.acks_enabled_for(tp.topic) and tp not in paused
     ]
+    for index, head in enumerate(heads):
+        if _looks_stuck(head):
+            with contextlib.suppress(TimeoutError, IllegalStateError, KafkaError):
+                position = await asyncio.wait_for(consumer.position(head.tp), timeout=POSITION_TIMEOUT_S)
+                heads[index] = head._replace(position=position)
+    return heads
 
 
 async def read_stuck_partitions_again(app: faust.App, watch: StuckWatch) -> list[tuple[TP, int]]:
@@ -234,7 +249,7 @@ async def read_stuck_partitions_again(app: faust.App, watch: StuckWatch) -> list
         return []
     consumer = cast(Consumer, app.consumer)
     sought = []
-    for tp, offset in watch.stuck(partition_heads(consumer, app)):
+    for tp, offset in watch.stuck(await partition_heads(consumer, app)):
         log.warning("%s: offset %d was dropped before an agent saw it; reading the partition again from it", tp, offset)
         acked = tuple(consumer._acked[tp])
         try:

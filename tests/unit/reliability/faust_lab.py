@@ -64,6 +64,7 @@ class Lab:
         consumer.earliest_offsets = self._earliest_offsets
         consumer._seek = self._seek_from_the_wrong_thread
         consumer.seek_wait = self._seek_wait
+        consumer.position = self._position
         consumer._commit = self._commit
         self.app.producer.flush = self._flush
         self.queue = self.app.FlowControlQueue(
@@ -109,6 +110,9 @@ class Lab:
                 self.consumer._read_offset[tp] = offset
             else:
                 self.consumer._read_offset.pop(tp, None)
+
+    async def _position(self, tp: TP) -> int:
+        return self.position[tp]
 
     async def _seek_from_the_wrong_thread(self, tp: TP, offset: int) -> None:
         """``Consumer.seek`` runs aiokafka's seek in the event loop's thread, racing the consumer thread."""

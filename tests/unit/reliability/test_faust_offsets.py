@@ -70,8 +70,10 @@ def test_only_a_run_starting_at_the_owed_offset_is_committed(
     assert acked == left
 
 
-def head(tp: TP, owed: int | None, acked: tuple[int, ...] = (), highwater: int | None = 100) -> PartitionHead:
-    return PartitionHead(tp, owed, acked, highwater)
+def head(
+    tp: TP, owed: int | None, acked: tuple[int, ...] = (), highwater: int | None = 100, position: int | None = None
+) -> PartitionHead:
+    return PartitionHead(tp, owed, acked, highwater, position)
 
 
 def test_a_hole_is_read_again_once_it_was_seen_twice() -> None:
@@ -85,7 +87,7 @@ def test_a_hole_is_read_again_once_it_was_seen_twice() -> None:
 
 def test_a_partition_that_acknowledges_nothing_while_records_wait_is_read_again() -> None:
     watch = StuckWatch()
-    stalled = head(RAW, 12, (), highwater=30)  # the recovery cleared 12..29 from the queue; input stopped
+    stalled = head(RAW, 12, (), highwater=30, position=30)  # the recovery cleared 12..29 from the queue
     assert watch.stuck([stalled]) == []
     assert watch.stuck([stalled]) == [(RAW, 12)]
 
@@ -99,6 +101,8 @@ def test_a_partition_that_acknowledges_nothing_while_records_wait_is_read_again(
         (head(RAW, 9, ()), head(RAW, 9, (), highwater=None)),  # nothing fetched yet
         (head(RAW, None, (3,)), head(RAW, None, (3,))),  # owed offset unknown: nothing is committed anyway
         (head(RAW, 9, ()), head(RAW, 9, (), highwater=9)),  # caught up
+        # not fetched yet: the fetcher is busy with another partition's backlog (a drop leaves the position past it)
+        (head(PAIRS, 0, (), highwater=50, position=0), head(PAIRS, 0, (), highwater=80, position=0)),
     ],
 )
 def test_a_partition_that_moves_or_has_nothing_to_read_is_left_alone(
