@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from streams.cli.tagging import add_real_copy_arguments
 from streams.core.errors import BrokerUnavailable, WirewatchError
 
 
@@ -54,10 +55,19 @@ def register(commands: Any, benches: Any) -> None:
     tail.add_argument("--timeout", type=float, default=None, help="stop after S seconds")
     tail.set_defaults(handler=_cmd_alerts_tail)
 
-    bench = benches.add_parser("pipeline", help="one worker's throughput and latency beside a bare consume→produce")
-    bench.add_argument("--articles", type=int, default=20_000)
-    bench.add_argument("--rate", type=float, default=200.0, help="articles/s in the latency phase")
-    bench.add_argument("--latency-seconds", type=float, default=30.0)
+    bench = benches.add_parser(
+        "pipeline", help="one worker on real teasers and full-length copy beside a bare consume→produce ceiling"
+    )
+    bench.add_argument("--articles", type=int, default=20_000, help="articles per workload in the throughput phase")
+    bench.add_argument(
+        "--workloads", default="teasers,full-length", help="comma-separated: teasers, full-length, generated"
+    )
+    add_real_copy_arguments(bench)
+    bench.add_argument(
+        "--fractions", default="0.25,0.5,0.75", help="latency phases at these shares of the measured capacity"
+    )
+    bench.add_argument("--rate", type=float, default=200.0, help="articles/s of one more latency phase")
+    bench.add_argument("--latency-seconds", type=float, default=30.0, help="length of each latency phase")
     bench.set_defaults(handler=_cmd_bench_pipeline)
 
 
@@ -79,16 +89,29 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    from streams.infra.registry_files import load_registries, shipped_tagger
     from streams.infra.settings import load_settings
-    from streams.tools.bench.pipeline import format_figures, run_pipeline_bench
+    from streams.tools.bench.pipeline import format_runs, run_workload
+    from streams.tools.bench.prose import pipeline_workloads
+
+    def say(line: str) -> None:
+        print(f"wirewatch: {line}", file=sys.stderr, flush=True)
 
     settings = load_settings()
     workdir = settings.home / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
-    figures = run_pipeline_bench(
-        settings, args.articles, args.rate, args.latency_seconds, workdir, lambda line: print(line, file=sys.stderr)
-    )
-    print(format_figures(figures))
+    names = [name.strip() for name in args.workloads.split(",") if name.strip()]
+    fractions = [float(share) for share in args.fractions.split(",") if share.strip()]
+    if any(not 0 < share < 1.5 for share in fractions):
+        raise WirewatchError(f"--fractions are shares of the capacity, such as 0.25,0.5,0.75: got {args.fractions}")
+    say("reading the workloads and compiling a tagger to choose their watches")
+    workloads = pipeline_workloads(names, args.corpus, args.pages, args.articles, say)
+    tag = shipped_tagger(load_registries()).tag
+    runs = [
+        run_workload(settings, workload, args.articles, fractions, args.rate, args.latency_seconds, workdir, say, tag)
+        for workload in workloads
+    ]
+    print(format_runs(runs))
     return 0
 
 

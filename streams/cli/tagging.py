@@ -34,14 +34,7 @@ def register(commands: Any, benches: Any) -> None:
     tagging.add_argument("--baseline-seconds", type=float, default=20.0, help="time budget of the naive regex per size")
     tagging.add_argument("--seed", type=int, default=7)
     tagging.add_argument("--rounds", type=int, default=3, help="passes over the corpus; the best one is reported")
-    tagging.add_argument("--corpus", type=Path, default=None, help="real feeds for teasers (default ../shared/corpus)")
-    tagging.add_argument(
-        "--pages",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="real article pages for full-length copy ($WIREWATCH_EXTRACTION_SET or ../trafilatura-eval/tests)",
-    )
+    add_real_copy_arguments(tagging)
     tagging.add_argument("--full-length", type=int, default=300, help="full-length articles to take from --pages")
     tagging.set_defaults(handler=_cmd_bench_tagging)
 
@@ -57,6 +50,18 @@ def register(commands: Any, benches: Any) -> None:
     accuracy.add_argument("--registry", type=Path, metavar="DIR", help="registry directory (default: the shipped one)")
     accuracy.add_argument("--details", action="store_true", help="also list every disagreement with the labels")
     accuracy.set_defaults(handler=_cmd_bench_accuracy)
+
+
+def add_real_copy_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a speed benchmark finds real copy: feed snapshots for teasers, article pages for full-length text."""
+    parser.add_argument("--corpus", type=Path, default=None, help="real feeds for teasers (default ../shared/corpus)")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="real article pages for full-length copy ($WIREWATCH_EXTRACTION_SET or ../trafilatura-eval/tests)",
+    )
 
 
 def _progress(message: str) -> None:

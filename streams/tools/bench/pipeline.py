@@ -1,50 +1,132 @@
 """``wirewatch bench pipeline``: throughput and latency of one worker on the real broker, beside a ceiling.
 
-1. ceiling — a bare aiokafka consume→produce loop copying the same articles, no processing;
-2. throughput — N synthetic ~3 KB articles already in ``articles.raw``, one worker: tagged and alert-firing
-   rate from the broker's own record timestamps (first tagged → last output);
-3. latency — articles produced at a fixed rate (default 200/s) carrying ``fetched`` = produce time;
-   each alert's ``latency_s`` is then produce→alert. Percentiles over the alerts of that phase.
+Per workload — real feed **teasers** and real **full-length** article text (``streams.tools.bench.prose``; the
+generated ~3 KB copy stands in, and says so, when the real copy is absent):
+
+1. ceiling — a bare aiokafka consume→produce loop copying the same records between two topics, no processing;
+2. throughput — N articles already in ``articles.raw`` (the workload's articles repeated under distinct ids), one
+   worker: tagged and alert-firing rate from the broker's own record timestamps (first tagged → last output);
+3. latency — articles produced at fixed fractions of the capacity just measured (and at a fixed rate), each
+   carrying ``fetched`` = its produce time: produce→tagged over every article (the tagged record's broker
+   timestamp) and produce→alert over the alerts (``latency_s``). The workload's copy repeats, and a repeated story
+   corroborates rather than alerts, so one article in ``ALERT_EVERY`` is a fresh generated story naming a watched
+   pair, of the workload's length: the alerts measure the whole path, the load stays the workload's.
+
+Between phases the worker is left to drain (end offsets watched, never read while it works: reading would take
+its CPU), so no phase inherits another's backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.core.models import Article, TaggedArticle
 from streams.infra.kafka_topics import TopicSpec, delete_prefix_topics, ensure_topics, topic_specs
 from streams.infra.processes import free_port, running_worker, wait_healthy
 from streams.infra.settings import Settings
+from streams.tools.bench.prose import Workload
 from streams.tools.figures import percentile
 from streams.tools.synthetic import PAIR_PEOPLE, CorpusSpec, synthetic_corpus
 
+ALERT_EVERY = 50
+"""In the latency phases, one article in this many is a fresh story naming a watched pair."""
+WORKLOAD_PAIR_WATCHES = 3
+"""Article-scope watches on the actor pairs the workload's own copy names together most often."""
+DEFAULT_FRACTIONS = (0.25, 0.5, 0.75)
+
 
 @dataclass(frozen=True)
-class PipelineFigures:
-    articles: int
-    ceiling_rate: float
-    tagged_rate: float
-    end_to_end_rate: float
-    alerts: int
-    latency_rate: float
-    latency_alerts: int
+class Percentiles:
+    count: int
     p50: float
     p95: float
     p99: float
 
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Percentiles:
+        return cls(len(values), percentile(values, 0.50), percentile(values, 0.95), percentile(values, 0.99))
 
-def run_pipeline_bench(
-    settings: Settings, count: int, rate: float, latency_s: float, workdir: Path, say: Callable[[str], None]
-) -> PipelineFigures:
 
+@dataclass(frozen=True)
+class LatencyRun:
+    label: str
+    target_rate: float
+    achieved_rate: float
+    tagged: Percentiles
+    """produce → tagged record, every article of the phase."""
+    alerts: Percentiles
+    """produce → alert, every alert of the phase."""
+
+
+@dataclass(frozen=True)
+class WorkloadRun:
+    name: str
+    source: str
+    articles: int
+    kb_each: float
+    ceiling_rate: float
+    tagged_rate: float
+    end_to_end_rate: float
+    alerts: int
+    watches: tuple[str, ...]
+    latency: tuple[LatencyRun, ...]
+
+
+def repeated(articles: Sequence[Article], count: int, tag: str) -> Iterator[Article]:
+    """``count`` articles cycling through ``articles``, each under an id of its own (the worker de-duplicates by
+    id, and a re-read article costs less than a new one)."""
+    for index, article in zip(range(count), itertools.cycle(articles), strict=False):
+        yield article.model_copy(update={"id": f"{tag}{index}-{article.id}"[:128]})
+
+
+def pair_stories(count: int, characters: int, seed: int) -> Iterator[Article]:
+    """Fresh generated stories naming a watched pair in one sentence, about ``characters`` long."""
+    words = max(20, characters // 6)
+    spec = CorpusSpec(count=count, pair_share=1.0, syndicated_share=0.0, body_words=words, seed=seed)
+    return synthetic_corpus(spec, datetime.now(UTC))
+
+
+def latency_articles(workload: Workload, count: int, seed: int) -> Iterator[Article]:
+    """The latency phase's articles: the workload's copy, with a fresh pair story every ``ALERT_EVERY``-th."""
+    mean_chars = workload.characters // max(len(workload.articles), 1)
+    stories = pair_stories(count // ALERT_EVERY + 1, mean_chars, seed)
+    copy = repeated(workload.articles, count, f"lat{seed}-")
+    for index in range(count):
+        yield next(stories) if index % ALERT_EVERY == ALERT_EVERY - 1 else next(copy)
+
+
+def workload_pairs(tagged: Sequence[TaggedArticle], top: int = WORKLOAD_PAIR_WATCHES) -> list[tuple[str, str]]:
+    """The actor pairs most often named in the same article (ties broken by id, so runs agree)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for article in tagged:
+        ids = sorted({actor.id for actor in article.actors})
+        counts.update(itertools.combinations(ids, 2))
+    return [pair for pair, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]]
+
+
+def run_workload(
+    settings: Settings,
+    workload: Workload,
+    count: int,
+    fractions: Sequence[float],
+    fixed_rate: float,
+    latency_s: float,
+    workdir: Path,
+    say: Callable[[str], None],
+    tag: Callable[[Article], TaggedArticle],
+) -> WorkloadRun:
+    """One workload through the ceiling, the throughput phase and the latency phases, on topics of its own."""
     from streams.infra.watches import build_watch, publish
 
     port = free_port()
@@ -52,35 +134,41 @@ def run_pipeline_bench(
     baseline_topic = f"{bench.topic_prefix}.baseline"
     ensure_topics(bench, [*topic_specs(bench), TopicSpec(baseline_topic, bench.topic_partitions)])
     try:
-        for first, second in PAIR_PEOPLE:
-            watch = build_watch("bench", [first, second], scope="sentence")
+        own_pairs = workload_pairs([tag(article) for article in workload.articles])
+        watches = [build_watch("bench", list(pair), scope="sentence") for pair in PAIR_PEOPLE]
+        watches += [build_watch("bench", list(pair), scope="article") for pair in own_pairs]
+        for watch in watches:
             publish(bench, watch.watch_id, watch)
-        say(f"producing {count} synthetic articles into {bench.topics.articles_raw}")
-        articles = list(synthetic_corpus(CorpusSpec(count=count), datetime.now(UTC)))
+        say(f"{workload.name}: producing {count} articles into {bench.topics.articles_raw}")
+        articles = list(repeated(workload.articles, count, "t"))
         _produce_all(bench, [(a.id.encode(), a.to_json()) for a in articles])
-        say("ceiling: bare aiokafka consume→produce of the same records")
+        del articles
+        say(f"{workload.name}: ceiling — bare aiokafka consume→produce of the same records")
         ceiling = asyncio.run(_copy_rate(bench, baseline_topic, count))
-        say(f"starting one worker (web port {port})")
-        with running_worker(bench, workdir / "bench-worker.log") as worker:
+        say(f"{workload.name}: one worker (web port {port}) drains them")
+        with running_worker(bench, workdir / f"bench-worker-{workload.name.replace(' ', '-')}.log") as worker:
             wait_healthy(port, worker)
             tagged_rate, end_rate, alerts = _throughput(bench, count)
-            say(f"latency: {rate:g} articles/s for {latency_s:g} s")
-            latencies, achieved = _latency_phase(
-                bench, rate, latency_s, start_offsets=_end_offsets(bench, bench.topics.alerts)
-            )
+            rates = [(f"{fraction:.0%} of capacity", fraction * end_rate) for fraction in fractions]
+            rates.append((f"{fixed_rate:g}/s", fixed_rate))
+            latency = []
+            for seed, (label, rate) in enumerate(rates, start=1):
+                say(f"{workload.name}: latency at {label} ({rate:.0f} articles/s for {latency_s:g} s)")
+                trace = workdir / f"bench-latency-{workload.name.replace(' ', '-')}-{seed}.tsv"
+                latency.append(_latency_phase(bench, workload, label, rate, latency_s, seed, trace))
     finally:
         delete_prefix_topics(bench)
-    return PipelineFigures(
+    return WorkloadRun(
+        name=workload.name,
+        source=workload.source,
         articles=count,
+        kb_each=workload.characters / max(len(workload.articles), 1) / 1000,
         ceiling_rate=ceiling,
         tagged_rate=tagged_rate,
         end_to_end_rate=end_rate,
         alerts=alerts,
-        latency_rate=achieved,
-        latency_alerts=len(latencies),
-        p50=percentile(latencies, 0.50),
-        p95=percentile(latencies, 0.95),
-        p99=percentile(latencies, 0.99),
+        watches=tuple(" + ".join(w.entities) for w in watches),
+        latency=tuple(latency),
     )
 
 
@@ -126,17 +214,25 @@ async def _copy_rate(settings: Settings, target: str, count: int) -> float:
         await consumer.stop()
 
 
-def _read_all(settings: Settings, topic: str, expected: int | None, quiet_s: float) -> list[tuple[int, bytes]]:
-    """(timestamp ms, value) of every record on ``topic``; waits for ``expected`` or until quiet."""
+def _read_from(
+    settings: Settings, topic: str, start: dict[TopicPartition, int] | None, quiet_s: float
+) -> list[tuple[int, bytes, bytes]]:
+    """(timestamp ms, key, value) of every record on ``topic`` from ``start`` (default: the beginning) to its
+    current end."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
     consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    found: list[tuple[int, bytes]] = []
+    if start is None:
+        consumer.seek_to_beginning(*partitions)
+    else:
+        for partition in partitions:
+            consumer.seek(partition, start.get(partition, 0))
+    end = consumer.end_offsets(partitions)
+    found: list[tuple[int, bytes, bytes]] = []
     last = time.monotonic()
-    while (expected is None or len(found) < expected) and time.monotonic() - last < quiet_s:
+    while any(consumer.position(p) < end[p] for p in partitions) and time.monotonic() - last < quiet_s:
         for records in consumer.poll(timeout_ms=500, max_records=5000).values():
-            found.extend((r.timestamp, r.value) for r in records)
+            found.extend((r.timestamp, r.key, r.value) for r in records)
             last = time.monotonic()
     consumer.close()
     return found
@@ -145,13 +241,13 @@ def _read_all(settings: Settings, topic: str, expected: int | None, quiet_s: flo
 def _throughput(settings: Settings, count: int) -> tuple[float, float, int]:
     """Wait (watching end offsets only: reading records meanwhile would steal the worker's CPU), then read the
     broker's record timestamps: first tagged article → last tagged article, and → last alert."""
-    _wait_for_end_offsets(settings, settings.topics.articles_tagged, lambda total: total >= count, timeout_s=600)
+    _wait_for_end_offsets(settings, settings.topics.articles_tagged, lambda total: total >= count, timeout_s=900)
     _wait_for_end_offsets(settings, settings.topics.alerts, None, timeout_s=120)
-    tagged = _read_all(settings, settings.topics.articles_tagged, count, quiet_s=10)
-    alerts = _read_all(settings, settings.topics.alerts, None, quiet_s=3)
-    stamps = [ts for ts, _ in tagged]
+    tagged = _read_from(settings, settings.topics.articles_tagged, None, quiet_s=10)
+    alerts = _read_from(settings, settings.topics.alerts, None, quiet_s=3)
+    stamps = [ts for ts, _, _ in tagged]
     first, last_tagged = min(stamps), max(stamps)
-    last_output = max([last_tagged, *(ts for ts, _ in alerts)])
+    last_output = max([last_tagged, *(ts for ts, _, _ in alerts)])
     return (
         len(tagged) / max((last_tagged - first) / 1000, 1e-3),
         len(tagged) / max((last_output - first) / 1000, 1e-3),
@@ -186,46 +282,80 @@ def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
 
 
 def _latency_phase(
-    settings: Settings, rate: float, duration_s: float, start_offsets: dict[TopicPartition, int]
-) -> tuple[list[float], float]:
-    total = int(rate * duration_s)
-    spec = CorpusSpec(count=total, pair_share=0.3, syndicated_share=0.0, seed=7, spacing_s=1 / rate)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=0)
-    started = time.monotonic()
-    for index, article in enumerate(synthetic_corpus(spec, datetime.now(UTC))):
+    settings: Settings, workload: Workload, label: str, rate: float, duration_s: float, seed: int, trace: Path | None
+) -> LatencyRun:
+    """One phase at ``rate``; ``trace`` gets each article's second into the phase and produce→tagged latency (ms),
+    to tell a steady queue from stalls."""
+    topics = settings.topics
+    tagged_start = _end_offsets(settings, topics.articles_tagged)
+    alerts_start = _end_offsets(settings, topics.alerts)
+    total = max(int(rate * duration_s), 1)
+    articles = list(latency_articles(workload, total, seed))
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=0, max_request_size=8 << 20
+    )
+    produced_at: dict[bytes, float] = {}
+    started, started_wall = time.monotonic(), time.time()
+    for index, article in enumerate(articles):
         delay = started + index / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        stamped = article.model_copy(update={"fetched": datetime.now(UTC), "id": f"lat-{index}-{article.id}"})
-        producer.send(settings.topics.articles_raw, key=stamped.id.encode(), value=stamped.to_json())
+        now = datetime.now(UTC)
+        stamped = article.model_copy(update={"fetched": now, "id": f"lat{seed}-{index}-{article.id}"[:128]})
+        key = stamped.id.encode()
+        produced_at[key] = now.timestamp()
+        producer.send(topics.articles_raw, key=key, value=stamped.to_json())
     producer.flush()
     achieved = total / (time.monotonic() - started)
     producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
-    consumer.assign(list(start_offsets))
-    for partition, offset in start_offsets.items():
-        consumer.seek(partition, offset)
-    latencies: list[float] = []
-    quiet_since = time.monotonic()
-    while time.monotonic() - quiet_since < 5:
-        for records in consumer.poll(timeout_ms=500).values():
-            latencies.extend(json.loads(r.value)["latency_s"] for r in records)
-            quiet_since = time.monotonic()
-    consumer.close()
-    return latencies, achieved
+    baseline = sum(tagged_start.values())
+    _wait_for_end_offsets(settings, topics.articles_tagged, lambda n: n - baseline >= total, timeout_s=600)
+    _wait_for_end_offsets(settings, topics.alerts, None, timeout_s=120, quiet_s=2.0)
+    tagged_at = {
+        key: stamp / 1000
+        for stamp, key, _ in _read_from(settings, topics.articles_tagged, tagged_start, quiet_s=5)
+        if key in produced_at
+    }
+    tagged = [tagged_at[key] - produced_at[key] for key in tagged_at]
+    if trace is not None:
+        with trace.open("w") as out:
+            for key, produced in sorted(produced_at.items(), key=lambda item: item[1]):
+                if key in tagged_at:
+                    print(f"{produced - started_wall:.3f}\t{(tagged_at[key] - produced) * 1000:.1f}", file=out)
+    alerts = [
+        float(json.loads(value)["latency_s"]) for _, _, value in _read_from(settings, topics.alerts, alerts_start, 3)
+    ]
+    return LatencyRun(label, rate, achieved, Percentiles.of(tagged), Percentiles.of(alerts))
 
 
-def format_figures(figures: PipelineFigures) -> str:
-    share = figures.end_to_end_rate / figures.ceiling_rate if figures.ceiling_rate else 0.0
-    return "\n".join(
-        [
-            f"pipeline benchmark — {figures.articles} synthetic articles (~3 KB), one worker",
-            f"  ceiling: bare aiokafka consume→produce   {figures.ceiling_rate:10.0f} articles/s",
-            f"  wirewatch raw→tagged                     {figures.tagged_rate:10.0f} articles/s",
-            f"  wirewatch raw→tagged→pairs→alerts        {figures.end_to_end_rate:10.0f} articles/s "
-            f"({share:.0%} of the ceiling; {figures.alerts} alerts)",
-            f"  produce→alert latency at {figures.latency_rate:.0f} articles/s: "
-            f"p50 {figures.p50 * 1000:.0f} ms, p95 {figures.p95 * 1000:.0f} ms, p99 {figures.p99 * 1000:.0f} ms "
-            f"over {figures.latency_alerts} alerts",
-        ]
-    )
+def format_runs(runs: Sequence[WorkloadRun]) -> str:
+    lines = [
+        "pipeline benchmark — one worker, each workload's articles repeated under distinct ids",
+        "",
+        "| workload | source | articles | KB each | ceiling (aiokafka copy)/s | raw→tagged/s | end to end/s "
+        "| share of ceiling | alerts |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        share = run.end_to_end_rate / run.ceiling_rate if run.ceiling_rate else 0.0
+        lines.append(
+            f"| {run.name} | {run.source} | {run.articles:,} | {run.kb_each:.1f} | {run.ceiling_rate:,.0f} "
+            f"| {run.tagged_rate:,.0f} | {run.end_to_end_rate:,.0f} | {share:.1%} | {run.alerts:,} |"
+        )
+    lines += [
+        "",
+        "latency: produce→tagged over every article, produce→alert over the alerts (ms)",
+        "",
+        "| workload | load | articles/s | tagged p50 | tagged p99 | alert p50 | alert p95 | alert p99 | alerts |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        for phase in run.latency:
+            tagged, alerts = phase.tagged, phase.alerts
+            lines.append(
+                f"| {run.name} | {phase.label} | {phase.achieved_rate:,.0f} | {tagged.p50 * 1000:,.0f} "
+                f"| {tagged.p99 * 1000:,.0f} | {alerts.p50 * 1000:,.0f} | {alerts.p95 * 1000:,.0f} "
+                f"| {alerts.p99 * 1000:,.0f} | {alerts.count} |"
+            )
+    lines += ["", "watches: " + "; ".join(dict.fromkeys(w for run in runs for w in run.watches))]
+    return "\n".join(lines)

@@ -26,6 +26,7 @@ from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
 from connectors.core.normalize import parse_feed
 from connectors.core.page import extract_page
+from streams.core.errors import WirewatchError
 from streams.core.models import Article, Source, TaggedArticle
 from streams.core.registry import Registries
 from streams.tools.bench.extraction import ExtractionSetError, load_set
@@ -122,3 +123,38 @@ class BareScan:
 def languages_given(articles: Sequence[Article], language: str = "en") -> list[Article]:
     """The same articles with a feed language set (most feeds declare one): language detection skipped."""
     return [a if a.language else a.model_copy(update={"language": language}) for a in articles]
+
+
+WORKLOADS = ("teasers", "full-length", "generated")
+
+
+def pipeline_workloads(
+    names: Sequence[str], corpus: Path | None, pages: Path | None, count: int, say: Callable[[str], None]
+) -> list[Workload]:
+    """The named workloads of ``wirewatch bench pipeline``; a real one whose copy is absent here gives way to the
+    generated copy (once), and ``say`` tells which."""
+    from streams.tools.bench.extraction import default_set_dir
+    from streams.tools.synthetic import CorpusSpec, synthetic_corpus
+
+    unknown = sorted(set(names) - set(WORKLOADS))
+    if unknown:
+        raise WirewatchError(f"unknown workload {', '.join(unknown)}: choose from {', '.join(WORKLOADS)}")
+    found: list[Workload] = []
+    wants_generated = "generated" in names
+    for name in names:
+        if name == "teasers":
+            workload = real_teasers(corpus or default_corpus_dir())
+        elif name == "full-length":
+            workload = real_full_length(pages or default_set_dir(), limit=300)
+        else:
+            continue
+        if workload is None:
+            say(f"no real copy for {name} here (see --corpus and --pages): the generated copy stands in")
+            wants_generated = True
+        else:
+            found.append(workload)
+    if wants_generated:
+        spec = CorpusSpec(count=min(count, 20_000))
+        articles = tuple(synthetic_corpus(spec, _FETCHED))
+        found.append(Workload("generated", "generated here (streams/tools/synthetic.py, ~3 KB)", articles))
+    return found

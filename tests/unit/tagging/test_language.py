@@ -25,3 +25,15 @@ def test_detects_the_language_of_a_sentence(test_tagger: Tagger, language: str, 
 @pytest.mark.parametrize("text", ["", "KCNA", "12 345 678", "Kim Jong Un"])
 def test_too_little_text_gives_no_answer(test_tagger: Tagger, text: str) -> None:
     assert test_tagger.language_detector.detect(text) is None
+
+
+def test_the_widened_model_scores_exactly_as_the_shipped_one(test_tagger: Tagger) -> None:
+    """The detector's weights are widened to float32 once (speed): answers and confidences stay the shipped
+    model's."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    shipped = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    detector = test_tagger.language_detector
+    assert detector is not None
+    for text in SAMPLES.values():
+        assert detector._identifier.classify(text) == shipped.classify(text)
