@@ -282,7 +282,7 @@ def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
 
 
 def _latency_phase(
-    settings: Settings, workload: Workload, label: str, rate: float, duration_s: float, seed: int, trace: Path | None
+    settings: Settings, workload: Workload, label: str, rate: float, duration_s: float, seed: int, trace: Path
 ) -> LatencyRun:
     """One phase at ``rate``; ``trace`` gets each article's second into the phase and produce→tagged latency (ms),
     to tell a steady queue from stalls."""
@@ -317,11 +317,10 @@ def _latency_phase(
         if key in produced_at
     }
     tagged = [tagged_at[key] - produced_at[key] for key in tagged_at]
-    if trace is not None:
-        with trace.open("w") as out:
-            for key, produced in sorted(produced_at.items(), key=lambda item: item[1]):
-                if key in tagged_at:
-                    print(f"{produced - started_wall:.3f}\t{(tagged_at[key] - produced) * 1000:.1f}", file=out)
+    with trace.open("w") as out:
+        for key, produced in sorted(produced_at.items(), key=lambda item: item[1]):
+            if key in tagged_at:
+                print(f"{produced - started_wall:.3f}\t{(tagged_at[key] - produced) * 1000:.1f}", file=out)
     alerts = [
         float(json.loads(value)["latency_s"]) for _, _, value in _read_from(settings, topics.alerts, alerts_start, 3)
     ]
