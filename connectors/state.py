@@ -11,6 +11,7 @@ text or without it), so a crash while a page is fetched loses nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -148,14 +149,13 @@ class StateStore:
 
     def queued_pages(self, only: Iterable[str] | None = None) -> list[QueuedPage]:
         """The articles waiting for their pages (``only`` those ids, when given), oldest first."""
-        query = "SELECT article_id, article, queued_at FROM page_queue ORDER BY queued_at, article_id"
-        wanted = None if only is None else set(only)
-        with closing(self._db.execute(query)) as rows:
-            return [
-                QueuedPage(Article.from_wire(article), datetime.fromisoformat(at))
-                for article_id, article, at in rows
-                if wanted is None or article_id in wanted
-            ]
+        query = "SELECT article, queued_at FROM page_queue"
+        parameters: tuple[str, ...] = ()
+        if only is not None:  # one JSON parameter, however many ids (SQLite caps bound variables)
+            query += " WHERE article_id IN (SELECT value FROM json_each(?))"
+            parameters = (json.dumps(sorted(only)),)
+        with closing(self._db.execute(query + " ORDER BY queued_at, article_id", parameters)) as rows:
+            return [QueuedPage(Article.from_wire(article), datetime.fromisoformat(at)) for article, at in rows]
 
     def queued_page_ids(self) -> set[str]:
         """The ids on the page queue: cheap to read on every pass (no article is parsed)."""
