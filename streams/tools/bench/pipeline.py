@@ -98,12 +98,14 @@ def pair_stories(count: int, characters: int, seed: int) -> Iterator[Article]:
 
 
 def latency_articles(workload: Workload, count: int, seed: int) -> Iterator[Article]:
-    """The latency phase's articles: the workload's copy, with a fresh pair story every ``ALERT_EVERY``-th."""
+    """The latency phase's articles: the workload's copy, with a fresh pair story every ``ALERT_EVERY``-th, each
+    under an id of this phase's own (the generated stories' ids repeat from one seed to the next)."""
     mean_chars = workload.characters // max(len(workload.articles), 1)
     stories = pair_stories(count // ALERT_EVERY + 1, mean_chars, seed)
-    copy = repeated(workload.articles, count, f"lat{seed}-")
+    copy = itertools.cycle(workload.articles)
     for index in range(count):
-        yield next(stories) if index % ALERT_EVERY == ALERT_EVERY - 1 else next(copy)
+        article = next(stories) if index % ALERT_EVERY == ALERT_EVERY - 1 else next(copy)
+        yield article.model_copy(update={"id": f"lat{seed}-{index}-{article.id}"[:128]})
 
 
 def workload_pairs(tagged: Sequence[TaggedArticle], top: int = WORKLOAD_PAIR_WATCHES) -> list[tuple[str, str]]:
@@ -301,7 +303,7 @@ def _latency_phase(
         if delay > 0:
             time.sleep(delay)
         now = datetime.now(UTC)
-        stamped = article.model_copy(update={"fetched": now, "id": f"lat{seed}-{index}-{article.id}"[:128]})
+        stamped = article.model_copy(update={"fetched": now})
         key = stamped.id.encode()
         produced_at[key] = now.timestamp()
         producer.send(topics.articles_raw, key=key, value=stamped.to_json())

@@ -37,6 +37,9 @@ def test_the_latency_mix_keeps_the_workload_and_adds_one_fresh_pair_story_in_ale
     assert len({a.title for a in stories}) == 3  # each a story of its own, so each can fire an alert
     assert all(_names_a_watched_pair(a) for a in stories)
     assert all(abs(len(a.content) - 390) < 390 for a in stories)  # about the workload's length
+    assert len({a.id for a in out}) == len(out)
+    next_phase = {a.id for a in latency_articles(workload, 3 * ALERT_EVERY, seed=2)}
+    assert not next_phase & {a.id for a in out}  # the worker would drop a re-used id as a duplicate
 
 
 def _names_a_watched_pair(story: Article) -> bool:
