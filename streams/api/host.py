@@ -9,8 +9,10 @@ from typing import Protocol
 from faust.types import EventT, StreamT, TopicT
 from prometheus_client import CollectorRegistry
 
+from streams.core.history import HistoryHit, LookbackProgress
 from streams.core.models import Wire
-from streams.infra.compacted import OnInvalid
+from streams.infra.compacted import CompactedView, OnInvalid
+from streams.infra.entities import EntityBook
 from streams.infra.watches import WatchBook
 
 
@@ -25,6 +27,15 @@ class WorkerHost(Protocol):
 
     @property
     def watchbook(self) -> WatchBook: ...
+
+    @property
+    def entities(self) -> EntityBook: ...
+
+    @property
+    def lookback_progress(self) -> CompactedView[LookbackProgress]: ...
+
+    @property
+    def history(self) -> CompactedView[HistoryHit]: ...
 
     @property
     def alerts(self) -> TopicT: ...

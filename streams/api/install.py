@@ -37,7 +37,10 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
         metrics.store_invalid.inc(invalid)
 
     follower = AlertFollower(settings.kafka_bootstrap, settings.topics.alerts, store, ingested)
-    api = DeskApi(settings, pipeline.watchbook, desks, webhooks, store, follower, metrics)
+    api = DeskApi(
+        settings, pipeline.watchbook, pipeline.entities, pipeline.lookback_progress, pipeline.history, desks, webhooks,
+        store, follower, metrics,
+    )  # fmt: skip
     dispatcher = WebhookDispatcher(app, settings, pipeline, webhooks, metrics)
 
     # Faust's own blueprints (/router, /table, and a "/" index) would expose table contents without a token

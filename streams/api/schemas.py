@@ -10,7 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
 from streams.core.alerts import HOURLY_WINDOWS_KEPT
-from streams.core.models import Alert, Watch, WatchScope
+from streams.core.entities import MAX_CONTEXT, MAX_NAMES
+from streams.core.history import HistoryStory, LookbackStatus
+from streams.core.models import Alert, DeskEntity, EntityType, Watch, WatchScope
 
 MAX_ALERTS_PAGE = 500
 Label = Annotated[str, Field(min_length=1, max_length=100)]
@@ -22,12 +24,32 @@ class RequestModel(BaseModel):
 
 class WatchCreate(RequestModel):
     entities: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=2, max_length=2)]
-    """Two registry ids or names (the same resolution as ``wirewatch watch add``)."""
+    """Two registry or desk-entity ids or names (the same resolution as ``wirewatch watch add``)."""
     scope: WatchScope = "article"
     topics: Annotated[list[Label], Field(max_length=20)] = []
     state_sourced_only: bool = False
     cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 6 * 3600
     channels: Annotated[list[Label], Field(max_length=20)] = []
+    since: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    """Also look back this far over the retained articles (``7d``): the matches become the watch's history."""
+
+
+class LookbackCreate(RequestModel):
+    since: Annotated[str, Field(min_length=1, max_length=20)] = "7d"
+    """How far back: ``12h``, ``7d`` (at most the articles' retention)."""
+
+
+class EntityCreate(RequestModel):
+    """A desk's own entity. The desk comes from the token; the admin token makes a global one."""
+
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    type: EntityType
+    aliases: Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=MAX_NAMES - 1)] = []
+    """Other names, in any script (at most 99: the name and its aliases make at most 100)."""
+    wikidata_id: Annotated[str, Field(pattern=r"^Q[1-9][0-9]*$")] | None = None
+    context: Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=MAX_CONTEXT)] = []
+    """Words one of which must be near a short or common name for it to count."""
+    case_sensitive: bool = False
 
 
 class WatchUpdate(RequestModel):
@@ -86,6 +108,47 @@ class Problem(ResponseModel):
 
 class WatchList(ResponseModel):
     watches: list[Watch]
+
+
+class EntityView(ResponseModel):
+    id: str
+    """Use it wherever a registry id is (a watch's ``entities``)."""
+    desk: str | None
+    """The owning desk; ``null`` for a global entity."""
+    name: str
+    type: EntityType
+    aliases: list[str]
+    wikidata_id: str | None
+    context: list[str]
+    case_sensitive: bool
+    needs_context: list[str]
+    """The names that count only with a context word in their sentence (short or common words)."""
+    updated_at: AwareDatetime
+
+    @classmethod
+    def of(cls, entity: DeskEntity) -> EntityView:
+        return cls(
+            id=entity.entity_id, desk=entity.desk, name=entity.name, type=entity.type, aliases=list(entity.aliases),
+            wikidata_id=entity.wikidata_id, context=list(entity.context), case_sensitive=entity.case_sensitive,
+            needs_context=list(entity.needs_context), updated_at=entity.updated_at,
+        )  # fmt: skip
+
+
+class EntityCreated(EntityView):
+    warnings: list[str]
+    """What the desk should know: names already in the registry (with their ids), weak names."""
+
+
+class EntityList(ResponseModel):
+    entities: list[EntityView]
+
+
+class WatchHistory(ResponseModel):
+    watch_id: str
+    lookback: LookbackStatus | None
+    """The newest look back's progress (``null``: none asked for)."""
+    stories: list[HistoryStory]
+    """Matches found by look backs, grouped by story as alerts are, newest first."""
 
 
 class AlertItem(ResponseModel):

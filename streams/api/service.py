@@ -45,11 +45,17 @@ from streams.api.schemas import (
     DeskCreated,
     DeskList,
     DeskView,
+    EntityCreate,
+    EntityCreated,
+    EntityList,
+    EntityView,
+    LookbackCreate,
     Problem,
     SecretRotated,
     StatsQuery,
     StoreStatus,
     WatchCreate,
+    WatchHistory,
     WatchList,
     WatchStats,
     WatchUpdate,
@@ -62,10 +68,15 @@ from streams.api.schemas import (
 )
 from streams.api.spec import PROBLEM_TYPE, STATUS_TITLES, Operation, openapi_document
 from streams.api.store import AlertFollower, AlertStore, event_id, parse_event_id
+from streams.core.entities import EntityError
 from streams.core.errors import BrokerUnavailable
-from streams.core.models import Watch, WireError, _one_line
+from streams.core.history import HistoryHit, LookbackProgress, LookbackStatus
+from streams.core.models import DeskEntity, Watch, WireError, _one_line
+from streams.infra import entities as desk_entities
+from streams.infra.entities import EntityBook, build_entity, check_removable, visible_entities
+from streams.infra.lookback import check_since, forget_history, request_lookback, watch_history, watch_status
 from streams.infra.settings import Settings
-from streams.infra.watches import WatchBook, WatchError, build_watch
+from streams.infra.watches import WatchBook, WatchError, build_watch, parse_duration
 from streams.infra.watches import publish as publish_watch
 
 log = logging.getLogger(__name__)
@@ -129,6 +140,9 @@ class DeskApi:
         self,
         settings: Settings,
         watchbook: WatchBook,
+        entities: EntityBook,
+        progress: CompactedView[LookbackProgress],
+        history: CompactedView[HistoryHit],
         desks: CompactedView[DeskRecord],
         webhooks: CompactedView[WebhookRecord],
         store: AlertStore,
@@ -137,6 +151,9 @@ class DeskApi:
     ) -> None:
         self.settings = settings
         self.watchbook = watchbook
+        self.entities = entities
+        self.progress = progress
+        self.history = history
         self.desks = desks
         self.webhooks = webhooks
         self.store = store
@@ -190,6 +207,24 @@ class DeskApi:
                       "desk", self.update_watch, response=Watch, body=WatchUpdate, errors=(503,)),
             Operation("DELETE", "/api/v1/watches/{watch_id}", "deleteWatch", "Remove a watch.", "desk",
                       self.delete_watch, ok=204, errors=(503,)),
+            Operation("GET", "/api/v1/watches/{watch_id}/history", "watchHistory",
+                      "What the watch's look backs found in the retained articles, by story (never sent as alerts).",
+                      "desk", self.watch_history, response=WatchHistory),
+            Operation("POST", "/api/v1/watches/{watch_id}/lookback", "lookBack",
+                      "Look back over the retained articles for this watch (progress in its history).", "desk",
+                      self.look_back, ok=202, response=LookbackStatus, body=LookbackCreate, errors=(503,)),
+            Operation("GET", "/api/v1/entities", "listEntities",
+                      "The desk's own entities and the global ones (the admin: every entity).", "desk_or_admin",
+                      self.list_entities, response=EntityList),
+            Operation("POST", "/api/v1/entities", "createEntity",
+                      "Add an entity the registry lacks (the admin adds a global one); adding it again updates it.",
+                      "desk_or_admin", self.create_entity, ok=201, response=EntityCreated, body=EntityCreate,
+                      errors=(503,)),
+            Operation("GET", "/api/v1/entities/{entity_id}", "getEntity", "One entity.", "desk_or_admin",
+                      self.get_entity, response=EntityView),
+            Operation("DELETE", "/api/v1/entities/{entity_id}", "deleteEntity",
+                      "Remove an entity no watch pairs any more.", "desk_or_admin", self.delete_entity, ok=204,
+                      errors=(409, 503)),
             Operation("GET", "/api/v1/watches/{watch_id}/stats", "watchStats", "Matching articles per hourly window.",
                       "desk_or_admin", None, response=WatchStats, query=StatsQuery, owner=watch_owner, errors=(503,)),
             Operation("GET", "/api/v1/alerts", "listAlerts", "The desk's alerts, newest first.", "desk",
@@ -404,6 +439,7 @@ class DeskApi:
     async def create_watch(self, request: web.Request) -> web.StreamResponse:
         desk, spec = self._desk(request), self._parse(request, WatchCreate)
         try:
+            since_s = self._since(spec.since) if spec.since is not None else None
             watch = await asyncio.to_thread(
                 build_watch,
                 desk,
@@ -413,12 +449,43 @@ class DeskApi:
                 state_sourced_only=spec.state_sourced_only,
                 cooldown_s=spec.cooldown_s,
                 channels=spec.channels,
+                desk_entities=visible_entities(self.entities.records, desk),
             )
         except WatchError as err:
             raise ApiProblem(422, "invalid_watch", str(err)) from err
         await self._write(lambda: publish_watch(self.settings, watch.watch_id, watch))
         await self._visible(lambda: self.watchbook.watches.get(watch.watch_id) == watch)
+        if since_s is not None:
+            await self._write(lambda: request_lookback(self.settings, watch, since_s, datetime.now(UTC)))
         return self._json(watch, status=201)
+
+    @staticmethod
+    def _since(text: str) -> int:
+        """A look-back duration, checked against the retention (``WatchError`` when it cannot be honoured)."""
+        since_s = parse_duration(text)
+        check_since(since_s)
+        return since_s
+
+    async def look_back(self, request: web.Request) -> web.StreamResponse:
+        watch, spec = self._own_watch(request), self._parse(request, LookbackCreate)
+        try:
+            since_s = self._since(spec.since)
+        except WatchError as err:
+            raise ApiProblem(422, "invalid_lookback", str(err)) from err
+        jobs = await self._write(lambda: request_lookback(self.settings, watch, since_s, datetime.now(UTC)))
+        total = sum(job.end_offset - job.start_offset for job in jobs)
+        lookback_id = jobs[0].lookback_id if jobs else "none"
+        status = LookbackStatus(
+            lookback_id=lookback_id, state="running" if jobs else "done", jobs=len(jobs), jobs_done=0, scanned=0,
+            total=total, matches=0,
+        )  # fmt: skip
+        return self._json(status, status=202)
+
+    async def watch_history(self, request: web.Request) -> web.StreamResponse:
+        watch = self._own_watch(request)
+        stories = watch_history(self.history.records, watch.watch_id)
+        status = watch_status(self.progress.records, watch.watch_id)
+        return self._json(WatchHistory(watch_id=watch.watch_id, lookback=status, stories=stories))
 
     async def get_watch(self, request: web.Request) -> web.StreamResponse:
         return self._json(self._own_watch(request))
@@ -436,7 +503,60 @@ class DeskApi:
     async def delete_watch(self, request: web.Request) -> web.StreamResponse:
         watch = self._own_watch(request)
         await self._write(lambda: publish_watch(self.settings, watch.watch_id, None))
+        hits = [key for key, hit in self.history.records.items() if hit.candidate.watch.watch_id == watch.watch_id]
+        progress = [key for key, p in self.progress.records.items() if p.watch_id == watch.watch_id]
+        await self._write(lambda: forget_history(self.settings, hits, progress))
         await self._visible(lambda: watch.watch_id not in self.watchbook.watches)
+        return web.Response(status=204)
+
+    # ------------------------------------------------------------------ desk entities
+    def _visible_entity(self, request: web.Request) -> DeskEntity:
+        """An entity the caller may see (its own or a global one; the admin: any), else 404."""
+        entity = self.entities.records.get(request.match_info["entity_id"])
+        if entity is None or entity.entity_id not in visible_entities(
+            {entity.entity_id: entity}, self._caller(request)
+        ):
+            raise not_found("entity")
+        return entity
+
+    @staticmethod
+    def _caller(request: web.Request) -> str | None:
+        principal: Principal = request["principal"]
+        return principal.desk
+
+    async def list_entities(self, request: web.Request) -> web.StreamResponse:
+        visible = visible_entities(self.entities.records, self._caller(request))
+        ordered = sorted(visible.values(), key=lambda e: (e.desk or "", e.name.casefold(), e.entity_id))
+        return self._json(EntityList(entities=[EntityView.of(e) for e in ordered]))
+
+    async def get_entity(self, request: web.Request) -> web.StreamResponse:
+        return self._json(EntityView.of(self._visible_entity(request)))
+
+    async def create_entity(self, request: web.Request) -> web.StreamResponse:
+        desk, spec = self._caller(request), self._parse(request, EntityCreate)
+        try:
+            plan = await asyncio.to_thread(
+                build_entity, desk, spec.name, spec.type, spec.aliases, context=spec.context,
+                wikidata_id=spec.wikidata_id, case_sensitive=spec.case_sensitive, now=datetime.now(UTC),
+            )  # fmt: skip
+        except EntityError as err:
+            raise ApiProblem(422, "invalid_entity", str(err)) from err
+        entity = plan.entity
+        await self._write(lambda: desk_entities.publish(self.settings, entity.entity_id, entity))
+        self.entities.apply(entity.entity_id.encode(), entity.to_json())
+        created = EntityCreated(**EntityView.of(entity).model_dump(), warnings=list(plan.warnings))
+        return self._json(created, status=201)
+
+    async def delete_entity(self, request: web.Request) -> web.StreamResponse:
+        entity = self._visible_entity(request)
+        if entity.desk != self._caller(request) and self._caller(request) is not None:
+            raise ApiProblem(403, "global_entity", "a global entity is removed with the admin token")
+        try:
+            check_removable(entity, ((w.watch_id, w.entities) for w in self.watchbook.watches.values()))
+        except EntityError as err:
+            raise ApiProblem(409, "entity_watched", str(err)) from err
+        await self._write(lambda: desk_entities.publish(self.settings, entity.entity_id, None))
+        self.entities.apply(entity.entity_id.encode(), None)
         return web.Response(status=204)
 
     # ------------------------------------------------------------------ alerts

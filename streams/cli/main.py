@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "connectors.cli",
     "streams.cli.tagging",
     "streams.cli.desks",
+    "streams.cli.entities",
     "streams.cli.dashboards",
     "streams.cli.reliability",
     "streams.cli.extraction",

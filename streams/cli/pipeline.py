@@ -30,7 +30,14 @@ def register(commands: Any, benches: Any) -> None:
     add.add_argument("--state-sourced-only", action="store_true", help="only articles sourced from state media")
     add.add_argument("--cooldown", default="6h", help="one alert per story within this time (e.g. 30m, 6h, 1d)")
     add.add_argument("--channel", action="append", default=[], dest="channels", help="delivery channel (repeat)")
+    add.add_argument("--since", help="also look back this far over the retained articles (e.g. 12h, 7d)")
+    add.add_argument("--no-wait", action="store_true", help="do not wait for the look back to finish")
+    add.add_argument("--wait-timeout", type=float, default=3600.0, help="seconds to wait for the look back")
     add.set_defaults(handler=_cmd_watch_add)
+    history = actions.add_parser("history", help="what a watch's look back found, by story (JSON lines with --json)")
+    history.add_argument("watch_id")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=_cmd_watch_history)
     listing = actions.add_parser("list", help="list watches (JSON lines with --json)")
     listing.add_argument("--desk")
     listing.add_argument("--json", action="store_true")
@@ -69,6 +76,14 @@ def register(commands: Any, benches: Any) -> None:
     bench.add_argument("--rate", type=float, default=200.0, help="articles/s of one more latency phase")
     bench.add_argument("--latency-seconds", type=float, default=30.0, help="length of each latency phase")
     bench.set_defaults(handler=_cmd_bench_pipeline)
+
+    lookback = benches.add_parser(
+        "lookback", help="a look back's rate over retained full-length copy, and live latency beside it and without"
+    )
+    lookback.add_argument("--retained", type=int, default=20_000, help="articles in articles.raw to look back over")
+    lookback.add_argument("--rate", type=float, default=20.0, help="live articles/s in both phases")
+    lookback.add_argument("--seconds", type=float, default=30.0, help="length of each live phase")
+    lookback.set_defaults(handler=_cmd_bench_lookback)
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -115,12 +130,30 @@ def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_lookback(args: argparse.Namespace) -> int:
+    from streams.infra.settings import load_settings
+    from streams.tools.bench.lookback import format_figures, run_lookback_bench
+
+    settings = load_settings()
+    workdir = settings.home / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    say = lambda line: print(f"wirewatch: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    print(format_figures(run_lookback_bench(settings, args.retained, args.rate, args.seconds, workdir, say)))
+    return 0
+
+
 def _cmd_watch_add(args: argparse.Namespace) -> int:
+    from streams.infra.entities import current_entities, visible_entities
     from streams.infra.kafka_topics import ensure_topics
+    from streams.infra.lookback import check_since
     from streams.infra.settings import load_settings
     from streams.infra.watches import build_watch, parse_duration, publish
 
     settings = load_settings()
+    since_s = parse_duration(args.since) if args.since else None
+    if since_s is not None:
+        check_since(since_s)
+    ensure_topics(settings)
     watch = build_watch(
         args.desk,
         args.entities,
@@ -129,10 +162,75 @@ def _cmd_watch_add(args: argparse.Namespace) -> int:
         state_sourced_only=args.state_sourced_only,
         cooldown_s=parse_duration(args.cooldown),
         channels=args.channels,
+        desk_entities=visible_entities(current_entities(settings), args.desk),
     )
-    ensure_topics(settings)
     publish(settings, watch.watch_id, watch)
     print(watch.watch_id)
+    if since_s is not None:
+        return _look_back(settings, watch, since_s, wait_s=None if args.no_wait else args.wait_timeout)
+    return 0
+
+
+def _look_back(settings: Any, watch: Any, since_s: int, wait_s: float | None) -> int:
+    """Ask for the look back; unless told not to, show its progress until the workers are done."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from streams.core.history import LookbackStatus
+    from streams.infra.lookback import request_lookback, wait_for_lookback
+
+    jobs = request_lookback(settings, watch, since_s, datetime.now(UTC))
+    total = sum(job.end_offset - job.start_offset for job in jobs)
+    print(f"wirewatch: looking back over {total:,} retained articles in {len(jobs)} jobs", file=sys.stderr)
+    if not jobs or wait_s is None:
+        return 0
+    interactive = sys.stderr.isatty()
+
+    def show(status: LookbackStatus | None) -> None:
+        if status is None:
+            return
+        share = status.scanned / status.total if status.total else 1.0
+        bar = "#" * int(share * 30)
+        line = (
+            f"look back [{bar:<30}] {share:4.0%} {status.scanned:,}/{status.total:,} articles, "
+            f"{status.matches} matches, {status.jobs_done}/{status.jobs} jobs"
+        )
+        print(("\r" + line) if interactive else line, end="" if interactive else "\n", file=sys.stderr, flush=True)
+
+    final = asyncio.run(wait_for_lookback(settings, jobs[0].lookback_id, show, wait_s))
+    if interactive:
+        print(file=sys.stderr)
+    if final is None or final.state == "running":
+        raise BrokerUnavailable(
+            "the look back did not finish in time (is a worker running?); it goes on in the workers: "
+            f"`wirewatch watch history {watch.watch_id}`"
+        )
+    if final.state == "failed":
+        raise WirewatchError(f"the look back failed: {'; '.join(final.errors)}")
+    print(f"wirewatch: look back done: {final.matches} matching articles (`wirewatch watch history {watch.watch_id}`)",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _cmd_watch_history(args: argparse.Namespace) -> int:
+    from streams.infra.lookback import read_history, read_progress, watch_history, watch_status
+    from streams.infra.settings import load_settings
+    from streams.infra.watches import WatchError, current_watches
+
+    settings = load_settings()
+    if args.watch_id not in current_watches(settings):
+        raise WatchError(f"no watch {args.watch_id!r}")
+    status = watch_status(read_progress(settings), args.watch_id)
+    stories = watch_history(read_history(settings), args.watch_id)
+    if status is not None:
+        print(f"look back {status.lookback_id}: {status.state}, {status.scanned:,}/{status.total:,} articles, "
+              f"{status.matches} matches", file=sys.stderr)  # fmt: skip
+    for story in stories:
+        if args.json:
+            print(story.model_dump_json())
+        else:
+            fields = [f"{story.first_seen:%Y-%m-%d %H:%M}Z", str(story.article_count), story.article.title]
+            print("\t".join([*fields, story.article.url]))
     return 0
 
 

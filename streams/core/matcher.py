@@ -223,8 +223,18 @@ class Matcher:
     ) -> None:
         """``vocabulary``: extra phrases by kind, matched like names (the tagger passes the state-media words);
         ``name_forms``: the other forms of every name and phrase but topics', each one more key for it."""
+        self._compile(_patterns(registries, vocabulary or {}, name_forms or no_other_forms))
+
+    @classmethod
+    def of_patterns(cls, patterns: Iterable[tuple[str, Pattern]]) -> Matcher:
+        """An automaton of the given keys (desk entities' ``plain_name_patterns``, ``streams.core.entities``)."""
+        matcher = cls.__new__(cls)
+        matcher._compile(patterns)
+        return matcher
+
+    def _compile(self, patterns: Iterable[tuple[str, Pattern]]) -> None:
         groups: dict[tuple[str, bool], list[Pattern]] = defaultdict(list)
-        for key, pattern in _patterns(registries, vocabulary or {}, name_forms or no_other_forms):
+        for key, pattern in patterns:
             group = groups[key, pattern.is_prefix]
             if pattern not in group:
                 group.append(pattern)
@@ -371,6 +381,22 @@ def _name_patterns(
                     for title in prefixes:
                         prefixed = key if title is None else f"{fold(title).strip()} {key}"
                         yield prefixed, _pattern(name_kind, target, name, cased=cased, title=title)
+
+
+def plain_name_patterns(
+    target: str, names: tuple[str, ...], case_sensitive: bool, name_forms: NameForms | None
+) -> Iterator[tuple[str, Pattern]]:
+    """Names that match in any case, or exactly as written when ``case_sensitive`` ("ISIS", never "Isis");
+    acronyms as the registry's do."""
+    for name in names:
+        for form in _written_forms(name, name_forms or no_other_forms):
+            cased: frozenset[str] | None = None
+            if case_sensitive and _has_case(form):
+                cased = frozenset({fold_keeping_case(form).strip()})
+            elif is_all_caps(form) and _has_case(form):
+                cased = _cased([form])
+            for key in alias_variants(form):
+                yield key, _pattern(Kind.ALIAS, target, name, cased=cased)
 
 
 def _aliases(name: str, aliases: tuple[str, ...], short: tuple[str, ...]) -> tuple[str, ...]:

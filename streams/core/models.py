@@ -18,7 +18,12 @@ SCHEMA_VERSION = 1
 ARTICLE_SCHEMA_VERSION = 2
 """Articles since full text (decision 0901): ``content`` may come from the article's page (``content_source``)."""
 
-ActorType = Literal["person", "organization", "country", "outlet"]
+TAGGED_SCHEMA_VERSION = 3
+"""Tagged articles since desk entities (issue 14): an actor may be one of a desk's own kinds (vessel, weapon…)."""
+
+EntityType = Literal["person", "organization", "country", "vessel", "weapon", "place", "other"]
+"""What a desk-defined entity is (``DeskEntity.type``)."""
+ActorType = Literal["person", "organization", "country", "outlet", "vessel", "weapon", "place", "other"]
 CitationRole = Literal[
     "publisher", "dateline", "cited", "interview", "photo_credit", "descriptor", "republished", "headline"
 ]
@@ -113,7 +118,8 @@ class Article(VersionedModel):
     ``content_source == "page"`` (version 2), else the feed's own content."""
 
     TOPIC: ClassVar[str] = "articles.raw"
-    READS: ClassVar[frozenset[int]] = frozenset({1, ARTICLE_SCHEMA_VERSION})
+    # A tagged article (version 3) is an article too: its article fields are those of version 2.
+    READS: ClassVar[frozenset[int]] = frozenset({1, ARTICLE_SCHEMA_VERSION, TAGGED_SCHEMA_VERSION})
 
     schema_version: int = ARTICLE_SCHEMA_VERSION
     id: Annotated[str, Field(min_length=1, max_length=128)]
@@ -180,9 +186,13 @@ class StateMedia(WireModel):
 
 
 class TaggedArticle(Article):
-    """An Article plus its tags (``articles.tagged``, key = ``id``)."""
+    """An Article plus its tags (``articles.tagged``, key = ``id``); version 3 may tag desk entities, whose
+    ``type`` is one of ``EntityType``."""
 
     TOPIC: ClassVar[str] = "articles.tagged"
+    READS: ClassVar[frozenset[int]] = frozenset({1, ARTICLE_SCHEMA_VERSION, TAGGED_SCHEMA_VERSION})
+
+    schema_version: int = TAGGED_SCHEMA_VERSION
 
     actors: tuple[ActorTag, ...] = ()
     topics: tuple[TopicTag, ...] = ()
@@ -210,6 +220,39 @@ class Watch(VersionedModel):
         if value[0] == value[1]:
             raise ValueError("a watch needs two different entities")
         return value
+
+
+DESK_ENTITY_ID_PATTERN = r"^desk:[0-9a-f]{12}$"
+"""Desk entity ids: a prefix no registry id can have (registry ids are QIDs or ``ww:<kind>:<slug>``)."""
+AliasText = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class DeskEntity(VersionedModel):
+    """A name a desk watches that the shipped registry lacks (``entities``, compacted, key = ``entity_id``;
+    tombstone deletes). ``desk`` is None for a global entity (made by the admin, visible to every desk)."""
+
+    TOPIC: ClassVar[str] = "entities"
+
+    entity_id: Annotated[str, Field(pattern=DESK_ENTITY_ID_PATTERN)]
+    desk: Annotated[str, Field(min_length=1, max_length=64)] | None
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    type: EntityType
+    aliases: Annotated[tuple[AliasText, ...], Field(max_length=100)] = ()
+    """Other names, in any script; the name itself always matches too."""
+    wikidata_id: Annotated[str, Field(pattern=r"^Q[1-9][0-9]*$")] | None = None
+    context: Annotated[tuple[Annotated[str, Field(min_length=1, max_length=60)], ...], Field(max_length=50)] = ()
+    """Words one of which must be near a weak name (``needs_context``); each matches any word it starts."""
+    case_sensitive: bool = False
+    """Names match only as written (acronyms: "ISIS" the group, not "Isis" the goddess)."""
+    needs_context: tuple[AliasText, ...] = ()
+    """The names (of ``name`` and ``aliases``) that count only with a context word nearby: the short and the
+    common ones, decided when the entity was added (``streams.core.entities``)."""
+    updated_at: AwareDatetime
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name, then the aliases."""
+        return (self.name, *self.aliases)
 
 
 class EntityRef(WireModel):
@@ -267,6 +310,7 @@ CONTRACTS: dict[str, type[VersionedModel]] = {
     "article": Article,
     "tagged_article": TaggedArticle,
     "watch": Watch,
+    "desk_entity": DeskEntity,
     "alert": Alert,
     "deadletter": DeadLetter,
 }

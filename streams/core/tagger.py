@@ -28,11 +28,11 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from streams.core.language import LanguageDetector
 from streams.core.matcher import FIELDS, Candidate, Document, Kind, Matcher, NameForms, no_other_forms
-from streams.core.models import ARTICLE_SCHEMA_VERSION, Article, TaggedArticle
+from streams.core.models import TAGGED_SCHEMA_VERSION, Article, TaggedArticle
 from streams.core.registry import Registries
 from streams.core.statemedia import (
     MEDIA_PHRASES,
@@ -44,6 +44,9 @@ from streams.core.statemedia import (
 )
 from streams.core.text import MONTHS, WEEKDAYS, fold, fold_keeping_case
 from streams.core.topics import score_topics
+
+if TYPE_CHECKING:
+    from streams.core.entities import DeskEntityMatcher
 
 _HONORIFICS = frozenset(
     """mr mrs ms miss dr prof sir dame lord lady comrade president premier chairman chairwoman general gen marshal
@@ -64,10 +67,10 @@ _LAST_WORD = re.compile(r"([\w-]+)\W*$")
 _COUNTRY_EVIDENCE = (Kind.ALIAS, Kind.METONYM, Kind.DEMONYM)
 _OUTLET_KINDS = (Kind.OUTLET, Kind.OUTLET_SHORT)
 Span = tuple[int, int, int]  # field, start, end
-_TagData = tuple[Span, dict[str, Any]]  # first mention, ActorTag fields
+TagData = tuple[Span, dict[str, Any]]  # first mention, ActorTag fields
 
 
-class _Group(NamedTuple):
+class Group(NamedTuple):
     """The patterns found at one span (several when a key is shared)."""
 
     field: int
@@ -83,7 +86,7 @@ class _Group(NamedTuple):
 class _SpanIndex:
     """Where kept spans start (with the ids found there) and end; built on first use (most articles never ask)."""
 
-    def __init__(self, groups: Sequence[_Group]) -> None:
+    def __init__(self, groups: Sequence[Group]) -> None:
         self._groups = groups
 
     @functools.cached_property
@@ -118,7 +121,9 @@ class Tagger:
             for a in registries.actors
         }
 
-    def tag(self, article: Article) -> TaggedArticle:
+    def tag(self, article: Article, desk_entities: DeskEntityMatcher | None = None) -> TaggedArticle:
+        """``desk_entities``: the desks' own entities, matched in their own pass over the same folded text
+        (compiled apart, so a desk's change rebuilds only them: ``streams.core.entities``)."""
         document = Document(article)
         names: list[Candidate] = []
         topic_hits: list[Candidate] = []
@@ -130,7 +135,7 @@ class Tagger:
                 references.append(candidate)
             else:
                 names.append(candidate)
-        groups = _longest_first(names)
+        groups = longest_first(names)
         actors = self._actors(document, groups)
         for country_id, span in self._countries_inside_longer_mentions(names, groups):
             actors.setdefault(country_id, []).append(span)
@@ -143,6 +148,8 @@ class Tagger:
             outlet_spans[mention.outlet.id].append((mention.field, mention.start, mention.end))
         tags = [self._actor_tag(document, actor_id, spans) for actor_id, spans in actors.items()]
         tags += [self._outlet_tag(document, outlet_id, spans) for outlet_id, spans in outlet_spans.items()]
+        if desk_entities is not None:
+            tags += desk_entities.tags(document)
         tags.sort(key=lambda tag: (tag[0], tag[1]["id"]))
         topics = score_topics(self._topics, topic_hits, document)
         language = article.language
@@ -152,7 +159,7 @@ class Tagger:
         return TaggedArticle.model_validate(
             {
                 **dict(article),
-                "schema_version": ARTICLE_SCHEMA_VERSION,  # a version-1 article is tagged as the current version
+                "schema_version": TAGGED_SCHEMA_VERSION,  # an article of any version is tagged as the current one
                 "language": language,
                 "actors": [tag for _, tag in tags],
                 "topics": topics,
@@ -161,10 +168,10 @@ class Tagger:
         )
 
     # ----------------------------------------------------------------------- actors
-    def _actors(self, document: Document, groups: Sequence[_Group]) -> dict[str, list[Span]]:
+    def _actors(self, document: Document, groups: Sequence[Group]) -> dict[str, list[Span]]:
         strong: dict[str, list[Span]] = defaultdict(list)
         shared: list[tuple[Span, set[str]]] = []
-        pending_short: list[_Group] = []
+        pending_short: list[Group] = []
         foreign: dict[str, list[tuple[int, int]]] = defaultdict(list)
         spans = _SpanIndex(groups)
         for group in groups:
@@ -207,7 +214,7 @@ class Tagger:
         return strong
 
     def _countries_inside_longer_mentions(
-        self, names: Sequence[Candidate], groups: Sequence[_Group]
+        self, names: Sequence[Candidate], groups: Sequence[Group]
     ) -> Iterator[tuple[str, Span]]:
         """The country named inside a person's mention ("Russian President Vladimir Putin", "North Korean leader
         Kim") or an unnamed state-media phrase ("North Korean media"): the longer name wins the span, but the
@@ -235,7 +242,7 @@ class Tagger:
                     break
 
     @staticmethod
-    def _is_current_holder(document: Document, group: _Group, actor_id: str, spans: _SpanIndex) -> bool:
+    def _is_current_holder(document: Document, group: Group, actor_id: str, spans: _SpanIndex) -> bool:
         """Not "the former Russian president", not "the Russian president, Boris Yeltsin" (someone else's name)."""
         text = document.texts[group.field]
         previous = _LAST_WORD.search(text[max(0, group.start - 30) : group.start])
@@ -246,7 +253,7 @@ class Tagger:
             return actor_id in spans.starts.get((group.field, group.end + following.start(1)), ())
         return True
 
-    def _is_part_of_other_name(self, document: Document, group: _Group, spans: _SpanIndex) -> bool:
+    def _is_part_of_other_name(self, document: Document, group: Group, spans: _SpanIndex) -> bool:
         """ "Kim Kardashian", "Asma al-Assad": a short form glued to a capitalised word that is no title or entity."""
         if document.is_headline_case(group.field):
             return False
@@ -278,7 +285,7 @@ class Tagger:
     def _antecedent(
         self,
         document: Document,
-        group: _Group,
+        group: Group,
         strong: dict[str, list[Span]],
         foreign: dict[str, list[tuple[int, int]]],
     ) -> str | None:
@@ -297,7 +304,7 @@ class Tagger:
         chosen = before[-1][1] if before else events[0][1]
         return chosen if chosen in owners else None
 
-    def _country_mentions(self, groups: Sequence[_Group], actors: Mapping[str, list[Span]]) -> list[CountryMention]:
+    def _country_mentions(self, groups: Sequence[Group], actors: Mapping[str, list[Span]]) -> list[CountryMention]:
         """Every name, metonym and demonym of a country, and every tagged actor of a country (people,
         organisations): what resolves unnamed "state media" to a country."""
         mentions = [
@@ -318,7 +325,7 @@ class Tagger:
         return sorted(mentions, key=lambda m: (m.field, m.start))
 
     # ----------------------------------------------------------------------- outlets
-    def _outlets(self, document: Document, groups: Sequence[_Group]) -> list[OutletMention]:
+    def _outlets(self, document: Document, groups: Sequence[Group]) -> list[OutletMention]:
         found = [(g, c) for g in groups for c in g.candidates if c.pattern.kind in _OUTLET_KINDS]
         named = {c.pattern.target for _, c in found if c.pattern.kind is Kind.OUTLET}
         mentions: list[OutletMention] = []
@@ -334,18 +341,18 @@ class Tagger:
         return mentions
 
     # ----------------------------------------------------------------------- output
-    def _actor_tag(self, document: Document, actor_id: str, spans: Iterable[Span]) -> _TagData:
+    def _actor_tag(self, document: Document, actor_id: str, spans: Iterable[Span]) -> TagData:
         actor = self.registries.actors.get(actor_id)
         assert actor is not None
-        return _tag_data(document, spans, id=actor.id, name=actor.name, type=actor.type, country=actor.country)
+        return tag_data(document, spans, id=actor.id, name=actor.name, type=actor.type, country=actor.country)
 
-    def _outlet_tag(self, document: Document, outlet_id: str, spans: Iterable[Span]) -> _TagData:
+    def _outlet_tag(self, document: Document, outlet_id: str, spans: Iterable[Span]) -> TagData:
         outlet = self.registries.outlets.get(outlet_id)
         assert outlet is not None
-        return _tag_data(document, spans, id=outlet.id, name=outlet.name, type="outlet", country=outlet.country)
+        return tag_data(document, spans, id=outlet.id, name=outlet.name, type="outlet", country=outlet.country)
 
 
-def _tag_data(document: Document, spans: Iterable[Span], **actor: str | None) -> _TagData:
+def tag_data(document: Document, spans: Iterable[Span], **actor: str | None) -> TagData:
     """An ``ActorTag`` as plain data, keyed by its first mention (tags are listed in reading order)."""
     ordered = sorted(set(spans))
     mentions = [
@@ -355,7 +362,7 @@ def _tag_data(document: Document, spans: Iterable[Span], **actor: str | None) ->
     return ordered[0], {**actor, "mentions": mentions}
 
 
-def _longest_first(candidates: Iterable[Candidate]) -> list[_Group]:
+def longest_first(candidates: Iterable[Candidate]) -> list[Group]:
     """Group candidates by span and keep, among overlapping spans, the longest ones; in reading order.
 
     One sweep finds clusters of overlapping spans (mostly a full name and its short form inside it); only those
@@ -377,7 +384,7 @@ def _longest_first(candidates: Iterable[Candidate]) -> list[_Group]:
         cluster, cluster_field, cluster_end = [span], field, end
     kept.extend(cluster if len(cluster) == 1 else _longest_of(cluster))
     kept.sort()
-    return [_Group(field, start, end, tuple(by_span[field, start, end])) for field, start, end in kept]
+    return [Group(field, start, end, tuple(by_span[field, start, end])) for field, start, end in kept]
 
 
 def _longest_of(cluster: list[Span]) -> list[Span]:
@@ -392,5 +399,5 @@ def _longest_of(cluster: list[Span]) -> list[Span]:
     return chosen
 
 
-def _cased(document: Document, group: _Group) -> str:
+def _cased(document: Document, group: Group) -> str:
     return fold_keeping_case(document.texts[group.field][group.start : group.end]).strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -30,13 +30,34 @@ OnInvalid = Callable[[bytes | None, bytes | None, str], None]
 
 def publish(settings: Settings, topic: str, key: str, record: VersionedModel | None) -> None:
     """Write ``record`` (a tombstone when ``None``) under ``key`` and wait until the broker has it."""
+    publish_many(settings, topic, [(key, record)])
+
+
+def publish_many(
+    settings: Settings,
+    topic: str,
+    records: Iterable[tuple[str, VersionedModel | None]],
+    partition_of: Callable[[VersionedModel | None, int], int] | None = None,
+) -> None:
+    """``publish`` for many keys through one producer (tombstoning a removed watch's history, say);
+    ``partition_of(record, partitions)`` places each record instead of its key's hash."""
     try:
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
     except KafkaError as err:
         raise BrokerUnavailable(f"no Kafka broker answers at {settings.kafka_bootstrap}: {err}") from err
     try:
-        value = record.to_json() if record is not None else None
-        producer.send(topic, key=key.encode(), value=value).get(timeout=30)
+        count = len(producer.partitions_for(topic)) if partition_of is not None else 0
+        sent = [
+            producer.send(
+                topic,
+                key=key.encode(),
+                value=record.to_json() if record is not None else None,
+                partition=partition_of(record, count) if partition_of is not None else None,
+            )
+            for key, record in records
+        ]
+        for future in sent:
+            future.get(timeout=30)
     except KafkaError as err:
         raise BrokerUnavailable(f"could not write to {topic}: {err}") from err
     finally:

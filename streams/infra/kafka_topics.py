@@ -12,6 +12,8 @@ from streams.core.errors import BrokerUnavailable
 from streams.infra.settings import Settings
 
 _DAY_MS = 24 * 3600 * 1000
+ARTICLE_RETENTION_S = 7 * 86400
+"""How long ``articles.raw`` (and ``articles.tagged``) keep articles: how far a look back reaches."""
 ALERT_RETENTION_S = 30 * 86400
 """How long the alerts topic keeps alerts; the desk alert store prunes its rows after as long."""
 
@@ -26,8 +28,8 @@ class TopicSpec:
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     t, n = settings.topics, settings.topic_partitions
     return [
-        TopicSpec(t.articles_raw, n, {"retention.ms": str(7 * _DAY_MS)}),
-        TopicSpec(t.articles_tagged, n, {"retention.ms": str(7 * _DAY_MS)}),
+        TopicSpec(t.articles_raw, n, {"retention.ms": str(ARTICLE_RETENTION_S * 1000)}),
+        TopicSpec(t.articles_tagged, n, {"retention.ms": str(ARTICLE_RETENTION_S * 1000)}),
         # Watches are state: the latest value per watch_id, a tombstone deletes it.
         TopicSpec(t.watches, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         TopicSpec(t.pairs, n, {"retention.ms": str(2 * _DAY_MS)}),
@@ -36,6 +38,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Desk records and webhook endpoints are state too: latest value per key, a tombstone deletes.
         TopicSpec(t.desks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         TopicSpec(t.webhooks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        TopicSpec(t.entities, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        # One look-back job per stretch of an articles.raw partition, on that partition's number: the workers
+        # share them as they share articles (the jobs' group); a job is done when its progress says so.
+        TopicSpec(t.lookback_jobs, n, {"retention.ms": str(2 * _DAY_MS)}),
+        TopicSpec(t.lookback_progress, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        TopicSpec(t.history, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
     ]
 
 

@@ -45,6 +45,12 @@ def load_registries(data_dir: Path | str | None = None, *, paths: Iterable[Path 
 
 
 @functools.cache
+def shipped_registries() -> Registries:
+    """The shipped registries, loaded once per process (for look-ups such as a desk entity's duplicate check)."""
+    return load_registries()
+
+
+@functools.cache
 def load_language_detector() -> LanguageDetector:
     """py3langid's bundled model, read once per process (about 0.4 s), its weights widened to float32 once:
     the model ships them as float16, which numpy widens again on every product (a third of ``classify``); the

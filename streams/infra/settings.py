@@ -44,6 +44,14 @@ class TopicNames:
         """Desk records with token hashes (compacted, key = desk name)."""
         self.webhooks = f"{prefix}.webhooks"
         """Desk webhook endpoints with their signing secrets (compacted, key = webhook id)."""
+        self.entities = f"{prefix}.entities"
+        """Desk-defined entities (compacted, key = entity id)."""
+        self.lookback_jobs = f"{prefix}.lookback.jobs"
+        """Look-back work: one stretch of one ``articles.raw`` partition per record, on the same partition."""
+        self.lookback_progress = f"{prefix}.lookback.progress"
+        """How far each look-back job got (compacted, key = lookback id and job)."""
+        self.history = f"{prefix}.history"
+        """History matches found by look-backs (compacted, key = watch id and article id)."""
 
 
 class Settings(BaseSettings):

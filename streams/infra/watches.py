@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from streams.core.alerts import WatchIndex
 from streams.core.errors import WirewatchError
-from streams.core.models import Watch, WatchScope, WireError
+from streams.core.models import DeskEntity, Watch, WatchScope, WireError
+from streams.core.text import lookup_key
 from streams.infra import compacted
 from streams.infra.compacted import CompactedView, OnInvalid
 from streams.infra.settings import Settings
@@ -31,27 +32,32 @@ def parse_duration(text: str) -> int:
     return int(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
-def resolve_entity(query: str) -> tuple[str, str]:
-    """A registry id or name → (id, canonical name); unknown or ambiguous names fail with suggestions."""
-    from streams.infra.registry_files import load_registries
+def resolve_entity(query: str, desk_entities: Mapping[str, DeskEntity] = {}) -> tuple[str, str]:
+    """A registry id or name, or the id or a name of one of ``desk_entities`` (those the desk may see) → (id,
+    canonical name); unknown or ambiguous names fail with suggestions."""
+    from streams.infra.registry_files import shipped_registries
 
-    actors = load_registries().actors
-    found = actors.lookup(query)
+    if query in desk_entities:
+        return query, desk_entities[query].name
+    key = lookup_key(query)
+    own = [e for e in desk_entities.values() if key in {lookup_key(n) for n in e.names}]
+    actors = shipped_registries().actors
+    found = [(a.id, a.name, a.type) for a in actors.lookup(query)] + [(e.entity_id, e.name, e.type) for e in own]
     if len(found) == 1:
-        return found[0].id, found[0].name
+        return found[0][0], found[0][1]
     if not found:
         suggestions = ", ".join(f"{a.name} ({a.id})" for a in actors.suggest(query))
         hint = f"; did you mean: {suggestions}" if suggestions else ""
         raise WatchError(f"unknown entity {query!r}{hint}")
-    choices = ", ".join(f"{a.name} ({a.id}, {a.type})" for a in found[:8])
+    choices = ", ".join(f"{name} ({entity_id}, {kind})" for entity_id, name, kind in found[:8])
     raise WatchError(f"ambiguous entity {query!r}: use one of the ids: {choices}")
 
 
 def check_topics(topics: Sequence[str]) -> None:
     """Topic filters must name registry topics: a typo would otherwise silence a watch forever."""
-    from streams.infra.registry_files import load_registries
+    from streams.infra.registry_files import shipped_registries
 
-    known = sorted(rule.id for rule in load_registries().topics)
+    known = sorted(rule.id for rule in shipped_registries().topics)
     unknown = [topic for topic in topics if topic not in known]
     if unknown:
         raise WatchError(f"unknown topic(s) {', '.join(map(repr, unknown))}; known topics: {', '.join(known)}")
@@ -71,10 +77,12 @@ def build_watch(
     state_sourced_only: bool = False,
     cooldown_s: int = 6 * 3600,
     channels: Sequence[str] = (),
+    desk_entities: Mapping[str, DeskEntity] = {},
 ) -> Watch:
+    """``desk_entities``: the desk entities this desk may pair (its own and the global ones)."""
     if len(entity_queries) != 2:
         raise WatchError(f"a watch needs exactly two entities, got {len(entity_queries)}")
-    ids = [resolve_entity(query)[0] for query in entity_queries]
+    ids = [resolve_entity(query, desk_entities)[0] for query in entity_queries]
     check_topics(topics)
     try:
         return Watch.from_wire(

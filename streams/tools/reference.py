@@ -93,6 +93,8 @@ def openapi_page() -> str:
     from streams.api.records import desk_view, webhook_view
     from streams.api.service import DeskApi
     from streams.api.store import AlertFollower, AlertStore
+    from streams.infra.entities import EntityBook
+    from streams.infra.lookback import history_view, progress_view
     from streams.infra.settings import load_settings
     from streams.infra.watches import WatchBook
 
@@ -101,9 +103,13 @@ def openapi_page() -> str:
         store = AlertStore(Path(scratch) / "alerts.sqlite3")
         follower = AlertFollower(settings.kafka_bootstrap, settings.topics.alerts, store)
         watches = WatchBook(settings.kafka_bootstrap, settings.topics.watches)
+        entities = EntityBook(settings.kafka_bootstrap, settings.topics.entities)
         api = DeskApi(
             settings,
             watches,
+            entities,
+            progress_view(settings),
+            history_view(settings),
             desk_view(settings),
             webhook_view(settings),
             store,

@@ -42,11 +42,16 @@ from streams.core.deadletters import dead_letter as build_dead_letter
 from streams.core.delivery import delivery_mark, is_duplicate, is_expired
 from streams.core.models import Article, Wire, WireError, decode
 from streams.core.registry import Registries
+from streams.core.tagger import Tagger
 from streams.infra.compacted import OnInvalid
+from streams.infra.entities import EntityBook
+from streams.infra.inflection import name_forms
+from streams.infra.lookback import history_view, progress_view
 from streams.infra.observability import ConsumerLagProbe
-from streams.infra.registry_files import Tag, load_registries, shipped_tagger
+from streams.infra.registry_files import load_registries, shipped_tagger
 from streams.infra.settings import Settings
 from streams.infra.watches import WatchBook
+from streams.worker.lookback import LookbackRunner
 from streams.worker.membership import leave_group_on_stop, membership_options
 from streams.worker.metrics import LAG_INTERVAL_S, WorkerMetrics
 from streams.worker.offsets import guard_offsets
@@ -71,13 +76,12 @@ class Pipeline:
         app: faust.App,
         settings: Settings,
         metrics: WorkerMetrics,
-        tag: Tag | None,
         registries: Registries,
         end_process: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
-        self._tag = tag
+        self._tagger: Tagger | None = None
         self._registries = registries
         self.tagger_ready = asyncio.Event()
         """Set once the tagger is compiled: before, the tag agent reads nothing and cannot be stuck."""
@@ -99,6 +103,13 @@ class Pipeline:
         self.watchbook = WatchBook(
             settings.kafka_bootstrap, names.watches, self.invalid_record("watches"), metrics.observe_watches
         )
+        self.entities = EntityBook(
+            settings.kafka_bootstrap, names.entities, self.invalid_record("entities"), metrics.observe_entity_rebuild,
+            name_forms,
+        )  # fmt: skip
+        self.lookback_progress = progress_view(settings, self.invalid_record("lookback"))
+        self.history = history_view(settings, self.invalid_record("history"))
+        self.lookbacks = LookbackRunner(settings, self.entities, self.lookback_progress, metrics, self.dead_letter)
 
     # ------------------------------------------------------------------ stages
     async def tag_one(self, event: EventT[bytes], article: Article) -> None:
@@ -108,8 +119,8 @@ class Pipeline:
             self.metrics.duplicates.inc()
             return
         self.seen[key] = delivery_mark(partition, offset, time.time())
-        assert self._tag is not None, "prepare_tagger runs before the tag stage"
-        tagged = self._tag(article)
+        assert self._tagger is not None, "prepare_tagger runs before the tag stage"
+        tagged = self._tagger.tag(article, self.entities.matcher)
         self.metrics.observe_tagged(tagged)
         await self.tagged.send(key=key, value=tagged.to_json())
         # Matching runs here rather than in an agent on articles.tagged: a Faust event costs about as much as
@@ -138,9 +149,9 @@ class Pipeline:
     async def prepare_tagger(self) -> None:
         """Compile the tagger off the event loop before the first article (about a second, several on a loaded
         machine): an agent busy compiling would look stuck to the offset guard, and heartbeats keep going."""
-        if self._tag is None:
+        if self._tagger is None:
             registries = self._registries
-            self._tag = await asyncio.to_thread(lambda: shipped_tagger(registries).tag)
+            self._tagger = await asyncio.to_thread(shipped_tagger, registries)
         self.tagger_ready.set()
 
     # ------------------------------------------------------------------ per-watch state
@@ -235,7 +246,7 @@ class Pipeline:
         return len(expired)
 
 
-def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRegistry | None = None) -> faust.App:
+def create_app(settings: Settings, registry: CollectorRegistry | None = None) -> faust.App:
     datadir = settings.home / "worker" / settings.app_id
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -266,12 +277,13 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     metrics = WorkerMetrics(registry or CollectorRegistry(), __version__)
     registries = load_registries()  # read once: the metrics' known labels and the tagger share them
     metrics.know_registries(registries)
-    pipeline = Pipeline(app, settings, metrics, tag, registries)
+    pipeline = Pipeline(app, settings, metrics, registries)
     app.pipeline = pipeline  # type: ignore[attr-defined]
 
     @app.agent(app.topic(settings.topics.articles_raw))
     async def tag_articles(stream: StreamT[bytes]) -> None:
         await pipeline.watchbook.ready.wait()
+        await pipeline.entities.built.wait()
         await pipeline.prepare_tagger()
         await pipeline.run_stage("tag", stream, Article, pipeline.tag_one)
 
@@ -284,6 +296,26 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     @app.task
     async def follow_watches() -> None:
         await pipeline.watchbook.run()
+
+    @app.task
+    async def follow_entities() -> None:
+        await pipeline.entities.run()
+
+    @app.task
+    async def follow_lookback_progress() -> None:
+        await pipeline.lookback_progress.run()
+
+    @app.task
+    async def follow_history() -> None:
+        await pipeline.history.run()
+
+    @app.task
+    async def run_lookbacks() -> None:
+        await pipeline.lookbacks.run()
+
+    @app.on_before_shutdown.connect
+    async def stop_lookbacks(*_args: object, **_kwargs: object) -> None:
+        pipeline.lookbacks.close()
 
     @app.timer(interval=600.0)
     async def expire_seen_articles() -> None:
@@ -321,7 +353,10 @@ def create_app(settings: Settings, tag: Tag | None = None, registry: CollectorRe
     # is stuck.
     offsets = guard_offsets(
         app,
-        is_ready=lambda: all(e.is_set() for e in (pipeline.watchbook.ready, api.webhooks.ready, pipeline.tagger_ready)),
+        is_ready=lambda: all(
+            e.is_set()
+            for e in (pipeline.watchbook.ready, pipeline.entities.built, api.webhooks.ready, pipeline.tagger_ready)
+        ),
     )
     pipeline.processed_before = offsets.processed_before
     return app

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 STAGES = ("tag", "decide", "webhook")
 """Every ``run_stage`` name (the desk API's webhook agent included): their series exist at 0 from the start."""
 DEADLETTER_REASONS = ("invalid_message", "processing_error")
+LOOKBACK_OUTCOMES = ("done", "failed", "skipped")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 
 
@@ -142,6 +143,30 @@ class WorkerMetrics:
             ["topic", "partition"],
             registry=registry,
         )
+        self.desk_entities = Gauge(
+            "wirewatch_desk_entities", "Desk entities in this worker's compiled automaton.", registry=registry
+        )
+        self.entity_rebuild_seconds = Histogram(
+            "wirewatch_desk_entity_rebuild_seconds",
+            "Time to compile the desk-entity automaton after a change (off the event loop).",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+            registry=registry,
+        )
+        self.lookback_articles = Counter(
+            "wirewatch_lookback_articles_total", "Retained articles re-tagged by look backs.", registry=registry
+        )
+        self.lookback_jobs = Counter(
+            "wirewatch_lookback_jobs_total",
+            "Look-back jobs finished, by outcome (done, failed, skipped: already done before).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.history_matches = Counter(
+            "wirewatch_history_matches_total", "Retained articles a look back found matching its watch.",
+            registry=registry,
+        )  # fmt: skip
+        for outcome in LOOKBACK_OUTCOMES:
+            self.lookback_jobs.labels(outcome)
         self._watch_labels: dict[str, tuple[str, str, str]] = {}
         for stage in STAGES:
             self.messages.labels(stage)
@@ -173,6 +198,10 @@ class WorkerMetrics:
             for metric in per_watch:
                 metric.labels(*labels[:2])
         self._watch_labels = current
+
+    def observe_entity_rebuild(self, count: int, seconds: float) -> None:
+        self.desk_entities.set(count)
+        self.entity_rebuild_seconds.observe(seconds)
 
     def observe_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag series with a new measurement (partitions gone since are dropped)."""

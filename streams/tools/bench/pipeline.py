@@ -143,7 +143,7 @@ def run_workload(
             publish(bench, watch.watch_id, watch)
         say(f"{workload.name}: producing {count} articles into {bench.topics.articles_raw}")
         articles = list(repeated(workload.articles, count, "t"))
-        _produce_all(bench, [(a.id.encode(), a.to_json()) for a in articles])
+        produce_all(bench, [(a.id.encode(), a.to_json()) for a in articles])
         del articles
         say(f"{workload.name}: ceiling — bare aiokafka consume→produce of the same records")
         ceiling = asyncio.run(_copy_rate(bench, baseline_topic, count))
@@ -157,7 +157,7 @@ def run_workload(
             for seed, (label, rate) in enumerate(rates, start=1):
                 say(f"{workload.name}: latency at {label} ({rate:.0f} articles/s for {latency_s:g} s)")
                 trace = workdir / f"bench-latency-{workload.name.replace(' ', '-')}-{seed}.tsv"
-                latency.append(_latency_phase(bench, workload, label, rate, latency_s, seed, trace))
+                latency.append(latency_phase(bench, workload, label, rate, latency_s, seed, trace))
     finally:
         delete_prefix_topics(bench)
     return WorkloadRun(
@@ -174,7 +174,7 @@ def run_workload(
     )
 
 
-def _produce_all(settings: Settings, records: list[tuple[bytes, bytes]]) -> None:
+def produce_all(settings: Settings, records: list[tuple[bytes, bytes]]) -> None:
     producer = KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",
@@ -243,8 +243,8 @@ def _read_from(
 def _throughput(settings: Settings, count: int) -> tuple[float, float, int]:
     """Wait (watching end offsets only: reading records meanwhile would steal the worker's CPU), then read the
     broker's record timestamps: first tagged article → last tagged article, and → last alert."""
-    _wait_for_end_offsets(settings, settings.topics.articles_tagged, lambda total: total >= count, timeout_s=900)
-    _wait_for_end_offsets(settings, settings.topics.alerts, None, timeout_s=120)
+    wait_for_end_offsets(settings, settings.topics.articles_tagged, lambda total: total >= count, timeout_s=900)
+    wait_for_end_offsets(settings, settings.topics.alerts, None, timeout_s=120)
     tagged = _read_from(settings, settings.topics.articles_tagged, None, quiet_s=10)
     alerts = _read_from(settings, settings.topics.alerts, None, quiet_s=3)
     stamps = [ts for ts, _, _ in tagged]
@@ -257,7 +257,7 @@ def _throughput(settings: Settings, count: int) -> tuple[float, float, int]:
     )
 
 
-def _wait_for_end_offsets(
+def wait_for_end_offsets(
     settings: Settings, topic: str, done: Callable[[int], bool] | None, timeout_s: float, quiet_s: float = 3.0
 ) -> None:
     """Until ``done(total records)`` holds, or (``done`` None) until the total stopped growing for ``quiet_s``."""
@@ -283,7 +283,7 @@ def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
     return offsets
 
 
-def _latency_phase(
+def latency_phase(
     settings: Settings, workload: Workload, label: str, rate: float, duration_s: float, seed: int, trace: Path
 ) -> LatencyRun:
     """One phase at ``rate``; ``trace`` gets each article's second into the phase and produce→tagged latency (ms),
@@ -311,8 +311,8 @@ def _latency_phase(
     achieved = total / (time.monotonic() - started)
     producer.close()
     baseline = sum(tagged_start.values())
-    _wait_for_end_offsets(settings, topics.articles_tagged, lambda n: n - baseline >= total, timeout_s=600)
-    _wait_for_end_offsets(settings, topics.alerts, None, timeout_s=120, quiet_s=2.0)
+    wait_for_end_offsets(settings, topics.articles_tagged, lambda n: n - baseline >= total, timeout_s=600)
+    wait_for_end_offsets(settings, topics.alerts, None, timeout_s=120, quiet_s=2.0)
     tagged_at = {
         key: stamp / 1000
         for stamp, key, _ in _read_from(settings, topics.articles_tagged, tagged_start, quiet_s=5)

@@ -21,6 +21,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/webhooks"): {"url": "http://127.0.0.1:9/hook", "desk": "{victim}"},
     ("patch", "/api/v1/webhooks/{webhook_id}"): {"description": "changed", "desk": "{victim}"},
     ("post", "/api/v1/desks"): {"name": "never-made"},
+    ("post", "/api/v1/entities"): {"name": "Bystander Zorkhan Shipping", "type": "organization", "desk": "{victim}"},
+    ("post", "/api/v1/watches/{watch_id}/lookback"): {"since": "1h"},
 }
 
 
@@ -36,6 +38,8 @@ def victim(api_worker: ApiWorker) -> dict[str, str]:
         time.sleep(0.2)
     watch = client.call("POST", "/api/v1/watches", token, json={"entities": ["Kim Jong Un", "Vladimir Putin"]})
     assert watch.status_code == 201, watch.text
+    entity = client.call("POST", "/api/v1/entities", token, json={"name": "Tarkhanov Maritime", "type": "organization"})
+    assert entity.status_code == 201, entity.text
     hook = client.call("POST", "/api/v1/webhooks", token, json={"url": "http://127.0.0.1:9/victim"})
     assert hook.status_code == 201, hook.text
     alert = make_alert("victim", 1)
@@ -50,6 +54,7 @@ def victim(api_worker: ApiWorker) -> dict[str, str]:
         "other_token": api_worker.new_desk("bystander"),
         "watch_id": watch.json()["watch_id"],
         "webhook_id": hook.json()["webhook_id"],
+        "entity_id": entity.json()["id"],
         "alert_id": alert.alert_id,
         "name": "victim",
     }
@@ -69,7 +74,7 @@ def fill(path: str, victim: dict[str, str]) -> str:
 
 
 def secret_values(victim: dict[str, str]) -> list[str]:
-    return [victim[k] for k in ("watch_id", "webhook_id", "alert_id")]
+    return [victim[k] for k in ("watch_id", "webhook_id", "alert_id", "entity_id")]
 
 
 def request(api_worker: ApiWorker, method: str, path: str, token: str | None, victim: dict[str, str]) -> Any:
@@ -116,6 +121,7 @@ def test_another_desks_token_sees_nothing_of_this_desk(api_worker: ApiWorker, vi
     assert client.call("GET", f"/api/v1/watches/{victim['watch_id']}", victim["token"]).json()["cooldown_s"] == 21600
     assert client.call("GET", f"/api/v1/webhooks/{victim['webhook_id']}", victim["token"]).json()["description"] == ""
     assert client.call("GET", f"/api/v1/alerts/{victim['alert_id']}", victim["token"]).status_code == 200
+    assert client.call("GET", f"/api/v1/entities/{victim['entity_id']}", victim["token"]).status_code == 200
 
 
 def test_a_desk_field_in_a_body_is_ignored(api_worker: ApiWorker, victim: dict[str, str]) -> None:
