@@ -472,12 +472,10 @@ class DeskApi:
             since_s = self._since(spec.since)
         except WatchError as err:
             raise ApiProblem(422, "invalid_lookback", str(err)) from err
-        jobs = await self._write(lambda: request_lookback(self.settings, watch, since_s, datetime.now(UTC)))
-        total = sum(job.end_offset - job.start_offset for job in jobs)
-        lookback_id = jobs[0].lookback_id if jobs else "none"
+        asked = await self._write(lambda: request_lookback(self.settings, watch, since_s, datetime.now(UTC)))
         status = LookbackStatus(
-            lookback_id=lookback_id, state="running" if jobs else "done", jobs=len(jobs), jobs_done=0, scanned=0,
-            total=total, matches=0,
+            lookback_id=asked.lookback_id, state="running" if asked.jobs else "done", jobs=max(len(asked.jobs), 1),
+            jobs_done=0 if asked.jobs else 1, scanned=0, total=asked.total, matches=0,
         )  # fmt: skip
         return self._json(status, status=202)
 

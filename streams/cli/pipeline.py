@@ -80,7 +80,7 @@ def register(commands: Any, benches: Any) -> None:
     lookback = benches.add_parser(
         "lookback", help="a look back's rate over retained full-length copy, and live latency beside it and without"
     )
-    lookback.add_argument("--retained", type=int, default=20_000, help="articles in articles.raw to look back over")
+    lookback.add_argument("--retained", type=int, default=40_000, help="articles in articles.raw to look back over")
     lookback.add_argument("--rate", type=float, default=20.0, help="live articles/s in both phases")
     lookback.add_argument("--seconds", type=float, default=30.0, help="length of each live phase")
     lookback.set_defaults(handler=_cmd_bench_lookback)
@@ -179,10 +179,9 @@ def _look_back(settings: Any, watch: Any, since_s: int, wait_s: float | None) ->
     from streams.core.history import LookbackStatus
     from streams.infra.lookback import request_lookback, wait_for_lookback
 
-    jobs = request_lookback(settings, watch, since_s, datetime.now(UTC))
-    total = sum(job.end_offset - job.start_offset for job in jobs)
-    print(f"wirewatch: looking back over {total:,} retained articles in {len(jobs)} jobs", file=sys.stderr)
-    if not jobs or wait_s is None:
+    asked = request_lookback(settings, watch, since_s, datetime.now(UTC))
+    print(f"wirewatch: looking back over {asked.total:,} retained articles in {len(asked.jobs)} jobs", file=sys.stderr)
+    if not asked.jobs or wait_s is None:
         return 0
     interactive = sys.stderr.isatty()
 
@@ -197,7 +196,7 @@ def _look_back(settings: Any, watch: Any, since_s: int, wait_s: float | None) ->
         )
         print(("\r" + line) if interactive else line, end="" if interactive else "\n", file=sys.stderr, flush=True)
 
-    final = asyncio.run(wait_for_lookback(settings, jobs[0].lookback_id, show, wait_s))
+    final = asyncio.run(wait_for_lookback(settings, asked.lookback_id, show, wait_s))
     if interactive:
         print(file=sys.stderr)
     if final is None or final.state == "running":

@@ -20,7 +20,7 @@ from streams.core.alerts import PairCandidate, StoryBook
 from streams.core.models import AlertArticle, EntityRef, StateMedia, TopicTag, VersionedModel, Watch, WireModel
 
 JOB_RECORDS = 5000
-"""Articles per job: small enough that a job lost with its worker costs seconds to redo, and progress moves."""
+"""Offsets per job by default (``Settings.lookback_job_records``)."""
 MAX_STORY_ARTICLES = 20
 """Articles listed per history story (the count covers all of them)."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, TopicPartition
@@ -20,6 +21,7 @@ from streams.core.history import (
     LookbackProgress,
     LookbackStatus,
     history_stories,
+    lookback_id_for,
     lookback_status,
     plan_jobs,
 )
@@ -39,9 +41,20 @@ def check_since(since_s: int) -> None:
         raise WatchError(f"a look back reaches at most {days}d back: articles.raw keeps articles {days} days")
 
 
-def request_lookback(settings: Settings, watch: Watch, since_s: int, now: datetime) -> list[LookbackJob]:
-    """Plan the jobs over what ``articles.raw`` holds from ``now - since_s`` to its end now, publish each with a
-    ``running`` progress record at zero (so a status has its total at once), and return them."""
+@dataclass(frozen=True)
+class Lookback:
+    lookback_id: str
+    jobs: list[LookbackJob]
+
+    @property
+    def total(self) -> int:
+        return sum(job.end_offset - job.start_offset for job in self.jobs)
+
+
+def request_lookback(settings: Settings, watch: Watch, since_s: int, now: datetime) -> Lookback:
+    """Plan the jobs over what ``articles.raw`` holds from ``now - since_s`` to its end now and publish each with a
+    ``running`` progress record at zero (so a status has its total at once); a window with nothing in it gets one
+    ``done`` record instead, so its status says so."""
     check_since(since_s)
     since = now - timedelta(seconds=since_s)
     try:
@@ -60,9 +73,18 @@ def request_lookback(settings: Settings, watch: Watch, since_s: int, now: dateti
     finally:
         consumer.close()
     starts = {tp.partition: (found[tp].offset if found.get(tp) else ends[tp]) for tp in partitions}
-    jobs = plan_jobs(watch, since, now, starts, {tp.partition: ends[tp] for tp in partitions})
-    _publish_jobs(settings, jobs, now)
-    return jobs
+    ends_by_partition = {tp.partition: ends[tp] for tp in partitions}
+    jobs = plan_jobs(watch, since, now, starts, ends_by_partition, settings.lookback_job_records)
+    lookback_id = lookback_id_for(watch.watch_id, since, now)
+    if jobs:
+        _publish_jobs(settings, jobs, now)
+    else:
+        empty = LookbackProgress(
+            lookback_id=lookback_id, watch_id=watch.watch_id, desk=watch.desk, job=0, jobs=1, partition=0, scanned=0,
+            total=0, matches=0, state="done", updated_at=now,
+        )  # fmt: skip
+        publish_many(settings, settings.topics.lookback_progress, [(empty.key, empty)])
+    return Lookback(lookback_id, jobs)
 
 
 def _publish_jobs(settings: Settings, jobs: list[LookbackJob], now: datetime) -> None:

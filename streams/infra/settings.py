@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     """Attempts before a delivery goes to the dead-letter topic."""
     webhook_secret_overlap_s: Annotated[int, Field(ge=0)] = 24 * 3600
     """How long a rotated-away webhook secret still signs deliveries beside the new one."""
+    lookback_job_records: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
+    """Offsets of one ``articles.raw`` partition per look-back job: a job lost with its worker is redone whole,
+    and progress moves a job at a time."""
 
     @field_validator("kafka_bootstrap")
     @classmethod

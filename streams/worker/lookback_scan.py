@@ -39,9 +39,18 @@ class ScanResult:
     seconds: float
 
 
+_parent: int | None = None
+
+
 def lower_priority() -> None:
-    """The look-back process's initializer."""
+    """The look-back process's initializer: a lower priority, and the worker's pid to notice its death by."""
+    global _parent
+    _parent = os.getppid()
     os.nice(LOOKBACK_NICENESS)
+
+
+class WorkerGone(Exception):
+    """The worker that asked for the job died (a kill -9): its job goes to the next owner, so stop."""
 
 
 @functools.cache
@@ -98,6 +107,8 @@ def scan_job(
             batch = consumer.poll(timeout_ms=1000, max_records=500).get(partition, [])
             if not batch and time.monotonic() - last_record > STALL_S:
                 raise RuntimeError(f"{raw_topic}[{job.partition}] yielded nothing for {STALL_S:.0f} s")
+            if _parent is not None and os.getppid() != _parent:
+                raise WorkerGone(f"the worker (pid {_parent}) is gone")
             for record in batch:
                 if record.offset >= job.end_offset:
                     break
@@ -118,6 +129,8 @@ def scan_job(
         producer.flush()  # every hit is on the broker before the job says it is done
         report("done")
         producer.flush()
+    except WorkerGone:
+        raise  # not a failure of the job: its next owner scans it
     except Exception as err:
         report("failed", f"{type(err).__name__}: {err}")
         producer.flush()

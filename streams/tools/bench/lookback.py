@@ -85,11 +85,11 @@ def run_lookback_bench(
             publish(bench, history_watch.watch_id, history_watch)
             say(f"look back over everything retained for {' + '.join(pair)}, live load as before")
             requested = time.monotonic()
-            jobs = request_lookback(bench, history_watch, 7 * 86400, datetime.now(UTC))
+            asked = request_lookback(bench, history_watch, 7 * 86400, datetime.now(UTC))
             during = latency_phase(
                 bench, workload, "live during a look back", rate, seconds, 2, workdir / "bench-lookback-2.tsv"
             )
-            lookback_id = jobs[0].lookback_id
+            lookback_id = asked.lookback_id
             status = asyncio.run(wait_for_lookback(bench, lookback_id, lambda _s: None, 0))
             outlasted = status is not None and status.state == "running"
             status = asyncio.run(wait_for_lookback(bench, lookback_id, lambda _s: None, 1800))
