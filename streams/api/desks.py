@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from streams.api.records import DESK_NAME_PATTERN, DeskRecord, publish, read_desks, webhook_view
@@ -99,24 +100,47 @@ def rotate_desk(settings: Settings, desk: DeskRecord | None, name: str, now: dat
     return updated, token
 
 
-def remove_desk(settings: Settings, name: str, watch_ids: Iterable[str], webhook_ids: Iterable[str]) -> None:
-    """Tombstone the desk, then its watches and webhooks (a removed desk must not keep firing alerts)."""
-    from streams.infra.watches import publish as publish_watch
+@dataclass(frozen=True)
+class DeskObjects:
+    """Everything a desk owns besides its record, by key: what removing the desk tombstones."""
 
-    publish(settings, settings.topics.desks, name, None)
-    for watch_id in watch_ids:
-        publish_watch(settings, watch_id, None)
-    for webhook_id in webhook_ids:
-        publish(settings, settings.topics.webhooks, webhook_id, None)
+    watches: list[str] = field(default_factory=list)
+    webhooks: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    progress: list[str] = field(default_factory=list)
+
+
+def remove_desk(settings: Settings, name: str, owned: DeskObjects) -> None:
+    """Tombstone the desk, then its watches, webhooks, entities and look-back results (a removed desk must not
+    keep firing alerts, nor leave its names in every worker's automaton)."""
+    from streams.infra.compacted import publish_many
+
+    topics = settings.topics
+    publish(settings, topics.desks, name, None)
+    for topic, keys in (
+        (topics.watches, owned.watches), (topics.webhooks, owned.webhooks), (topics.entities, owned.entities),
+        (topics.history, owned.history), (topics.lookback_progress, owned.progress),
+    ):  # fmt: skip
+        if keys:
+            publish_many(settings, topic, [(key, None) for key in keys])
 
 
 def remove_desk_everywhere(settings: Settings, name: str) -> None:
-    """``desk rm`` without a worker: find the desk's watches and webhooks by reading their topics."""
+    """``desk rm`` without a worker: find what the desk owns by reading the topics."""
     import asyncio
 
+    from streams.infra.entities import current_entities
+    from streams.infra.lookback import read_history, read_progress
     from streams.infra.watches import current_watches
 
     check_known_desk(name, read_desks(settings))
-    watches = [w.watch_id for w in current_watches(settings).values() if w.desk == name]
     hooks = asyncio.run(webhook_view(settings).snapshot())
-    remove_desk(settings, name, watches, [h.webhook_id for h in hooks.values() if h.desk == name])
+    owned = DeskObjects(
+        watches=[w.watch_id for w in current_watches(settings).values() if w.desk == name],
+        webhooks=[h.webhook_id for h in hooks.values() if h.desk == name],
+        entities=[e.entity_id for e in current_entities(settings).values() if e.desk == name],
+        history=[key for key, hit in read_history(settings).items() if hit.candidate.watch.desk == name],
+        progress=[key for key, p in read_progress(settings).items() if p.desk == name],
+    )
+    remove_desk(settings, name, owned)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from streams import __version__
 from streams.api.desks import (
     DeskExists,
+    DeskObjects,
     NoSuchDesk,
     add_desk,
     check_known_desk,
@@ -759,12 +760,19 @@ class DeskApi:
     async def delete_desk(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         self._known_desk(name)
-        watches = [w.watch_id for w in self.watchbook.watches.values() if w.desk == name]
-        hooks = [h.webhook_id for h in self.webhooks.records.values() if h.desk == name]
-        await self._write(lambda: remove_desk(self.settings, name, watches, hooks))
+        owned = DeskObjects(
+            watches=[w.watch_id for w in self.watchbook.watches.values() if w.desk == name],
+            webhooks=[h.webhook_id for h in self.webhooks.records.values() if h.desk == name],
+            entities=[e.entity_id for e in self.entities.records.values() if e.desk == name],
+            history=[key for key, hit in self.history.records.items() if hit.candidate.watch.desk == name],
+            progress=[key for key, p in self.progress.records.items() if p.desk == name],
+        )
+        await self._write(lambda: remove_desk(self.settings, name, owned))
         self.desks.apply(name.encode(), None)
-        for webhook_id in hooks:
+        for webhook_id in owned.webhooks:
             self.webhooks.apply(webhook_id.encode(), None)
+        for entity_id in owned.entities:
+            self.entities.apply(entity_id.encode(), None)
         return web.Response(status=204)
 
 

@@ -41,7 +41,8 @@ def register(commands: Any, benches: Any) -> None:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from streams.api.desks import check_desk_name
+    from streams.api.desks import check_desk_name, check_known_desk
+    from streams.api.records import read_desks
     from streams.infra.entities import build_entity, publish
     from streams.infra.kafka_topics import ensure_topics
     from streams.infra.settings import load_settings
@@ -53,6 +54,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     )  # fmt: skip
     settings = load_settings()
     ensure_topics(settings)
+    if desk is not None:
+        check_known_desk(desk, read_desks(settings))  # an entity of no desk would stay in every automaton
     publish(settings, plan.entity.entity_id, plan.entity)
     for warning in plan.warnings:
         print(f"wirewatch: warning: {warning}", file=sys.stderr)

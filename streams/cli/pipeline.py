@@ -81,7 +81,7 @@ def register(commands: Any, benches: Any) -> None:
         "lookback", help="a look back's rate over retained full-length copy, and live latency beside it and without"
     )
     lookback.add_argument("--retained", type=int, default=40_000, help="articles in articles.raw to look back over")
-    lookback.add_argument("--rate", type=float, default=20.0, help="live articles/s in both phases")
+    lookback.add_argument("--rate", type=float, default=50.0, help="live articles/s in both phases")
     lookback.add_argument("--seconds", type=float, default=30.0, help="length of each live phase")
     lookback.set_defaults(handler=_cmd_bench_lookback)
 
@@ -252,6 +252,7 @@ def _cmd_watch_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch_rm(args: argparse.Namespace) -> int:
+    from streams.infra.lookback import forget_history, read_history, read_progress
     from streams.infra.settings import load_settings
     from streams.infra.watches import WatchError, current_watches, publish
 
@@ -259,6 +260,9 @@ def _cmd_watch_rm(args: argparse.Namespace) -> int:
     if args.watch_id not in current_watches(settings):
         raise WatchError(f"no watch {args.watch_id!r}")
     publish(settings, args.watch_id, None)
+    hits = [key for key, hit in read_history(settings).items() if hit.candidate.watch.watch_id == args.watch_id]
+    progress = [key for key, p in read_progress(settings).items() if p.watch_id == args.watch_id]
+    forget_history(settings, hits, progress)
     print(f"removed {args.watch_id}")
     return 0
 

@@ -284,10 +284,17 @@ def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
 
 
 def latency_phase(
-    settings: Settings, workload: Workload, label: str, rate: float, duration_s: float, seed: int, trace: Path
+    settings: Settings,
+    workload: Workload,
+    label: str,
+    rate: float,
+    duration_s: float,
+    seed: int,
+    trace: Path,
+    watch_ids: frozenset[str] | None = None,
 ) -> LatencyRun:
     """One phase at ``rate``; ``trace`` gets each article's second into the phase and produce→tagged latency (ms),
-    to tell a steady queue from stalls."""
+    to tell a steady queue from stalls; ``watch_ids``: count only these watches' alerts (default: all)."""
     topics = settings.topics
     tagged_start = _end_offsets(settings, topics.articles_tagged)
     alerts_start = _end_offsets(settings, topics.alerts)
@@ -323,9 +330,8 @@ def latency_phase(
         for key, produced in sorted(produced_at.items(), key=lambda item: item[1]):
             if key in tagged_at:
                 print(f"{produced - started_wall:.3f}\t{(tagged_at[key] - produced) * 1000:.1f}", file=out)
-    alerts = [
-        float(json.loads(value)["latency_s"]) for _, _, value in _read_from(settings, topics.alerts, alerts_start, 3)
-    ]
+    fired = [json.loads(value) for _, _, value in _read_from(settings, topics.alerts, alerts_start, 3)]
+    alerts = [float(a["latency_s"]) for a in fired if watch_ids is None or a["watch_id"] in watch_ids]
     return LatencyRun(label, rate, achieved, Percentiles.of(tagged), Percentiles.of(alerts))
 
 

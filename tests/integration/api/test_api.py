@@ -149,6 +149,8 @@ def test_the_openapi_document_lists_exactly_the_routes_the_worker_serves(api_wor
 def test_desk_cli_lists_rotates_and_removes_a_desk_with_its_watches(api_worker: ApiWorker) -> None:
     client, token = api_worker.client, api_worker.new_desk("leaving")
     watch = client.call("POST", "/api/v1/watches", token, json={"entities": ["Kim Jong Un", "Xi Jinping"]}).json()
+    entity = client.call("POST", "/api/v1/entities", token, json={"name": "Ostrava Tankers", "type": "organization"})
+    assert entity.json()["id"] in api_worker.cli("entity", "list")
     listed = [json.loads(line) for line in api_worker.cli("desk", "list", "--json").splitlines()]
     assert "leaving" in [d["name"] for d in listed]
     assert "removed desk leaving" in api_worker.cli("desk", "rm", "leaving")
@@ -158,3 +160,4 @@ def test_desk_cli_lists_rotates_and_removes_a_desk_with_its_watches(api_worker: 
         time.sleep(0.2)
     assert watch["watch_id"] not in api_worker.cli("watch", "list")
     assert "leaving" not in api_worker.cli("desk", "list")
+    assert entity.json()["id"] not in api_worker.cli("entity", "list")  # its names leave every worker's automaton

@@ -145,6 +145,16 @@ def test_entity_requests_that_cannot_be_honoured_get_a_clear_error(api_worker: A
     assert ok.status_code == 201
     assert ok.json()["needs_context"] == ["Hope"]
     assert ok.json()["warnings"]
+    refused = cli(api_worker, "entity", "add", "--desk", "careful", "Tornado", "--type", "weapon")
+    assert refused.returncode == 1
+    assert "common word" in refused.stderr
+    unknown_desk = cli(api_worker, "entity", "add", "--desk", "nosuch", "Hwasong-19", "--type", "weapon")
+    assert unknown_desk.returncode == 1
+    assert "no desk 'nosuch'" in unknown_desk.stderr
+    added = cli(api_worker, "entity", "add", "--desk", "careful", "Tornado", "--type", "weapon", "--context", "jet")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip().startswith("desk:")
+    assert "warning" in added.stderr
     beyond = client.call("POST", "/api/v1/watches", token, json={"entities": ["Q56226", "Q7747"], "since": "30d"})
     assert beyond.status_code == 422
     assert "at most 7d" in beyond.json()["detail"]
