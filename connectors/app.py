@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +16,11 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, start_http_server
 
 from connectors.core.errors import ConnectorError, FeedListError
-from connectors.core.feedlist import FeedSpec, parse_feed_list
+from connectors.core.feedlist import FeedRecord, FeedSpec, parse_feed_list
 from connectors.core.schedule import DEFAULT_POLICY, SchedulePolicy
+from connectors.feeds import feed_view
 from connectors.fetcher import Fetcher, FetchLimits
+from connectors.group import FeedGroup
 from connectors.metrics import ConnectorMetrics
 from connectors.pages import DEFAULT_DEADLINE, PageStage
 from connectors.producer import KafkaArticleSink
@@ -27,6 +29,11 @@ from connectors.state import StateStore, default_state_path
 from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard
+
+
+def active_specs(records: Mapping[str, FeedRecord]) -> list[FeedSpec]:
+    """The feeds to poll: every record not paused, in a stable order."""
+    return [record.spec() for _, record in sorted(records.items()) if not record.paused]
 
 
 def load_feed_list(path: Path) -> tuple[FeedSpec, ...]:
@@ -39,7 +46,8 @@ def load_feed_list(path: Path) -> tuple[FeedSpec, ...]:
 
 @dataclass(frozen=True)
 class ConnectOptions:
-    feeds_path: Path
+    feeds_path: Path | None
+    """The feed list file; ``None``: the feeds topic, followed live (``wirewatch feed add``)."""
     once: bool = False
     allow_private_networks: bool = False
     state_path: Path | None = None
@@ -50,7 +58,16 @@ class ConnectOptions:
 
 def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[[str], None]) -> int:
     """Run the connector until SIGTERM/SIGINT (or one pass with ``once``); return the exit code."""
-    feeds = load_feed_list(options.feeds_path)
+    ensure_topics(settings)
+    if options.feeds_path is not None:
+        feeds: Sequence[FeedSpec] = load_feed_list(options.feeds_path)
+        origin = str(options.feeds_path)
+    elif options.once:
+        feeds = active_specs(feed_view(settings).read())  # one pass over every feed, outside the group
+        origin = f"topic {settings.topics.feeds} (one pass over all of them)"
+    else:
+        feeds = []  # the group assigns this connector its share of the feeds in a moment
+        origin = f"topic {settings.topics.feeds} (this connector's share by host, followed live)"
     state_path = options.state_path or default_state_path(settings)
     metrics_port = settings.connector_metrics_port if options.metrics_port is None else options.metrics_port
     registry = CollectorRegistry()
@@ -64,16 +81,16 @@ def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[
                 f"metrics port {metrics_port}: {reason} (choose another with --metrics-port, or 0 for none)"
             ) from err
         progress(f"metrics on :{metrics_port}/metrics")
-    ensure_topics(settings)
     policy = DEFAULT_POLICY
     if options.min_interval is not None:
         policy = replace(policy, min_interval=options.min_interval, failure_backoff=options.min_interval)
     guard = UrlGuard(allow_private_networks=options.allow_private_networks or settings.allow_private_networks)
     store = StateStore(state_path)
     sink = KafkaArticleSink(settings)
-    progress(f"{len(feeds)} feeds from {options.feeds_path}; state {state_path}; topic {sink.topic}")
+    progress(f"{len(feeds)} feeds from {origin}; state {state_path}; topic {sink.topic}")
     try:
-        return asyncio.run(_connect(feeds, store, guard, sink, metrics, policy, options, progress))
+        follow = settings if options.feeds_path is None else None
+        return asyncio.run(_connect(feeds, store, guard, sink, metrics, policy, options, progress, follow))
     finally:
         sink.close()
         store.close()
@@ -88,7 +105,9 @@ async def _connect(
     policy: SchedulePolicy,
     options: ConnectOptions,
     progress: Callable[[str], None],
+    follow: Settings | None = None,
 ) -> int:
+    """``follow``: the settings whose feeds topic gives the feed list, followed live (``None``: a file's)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -105,6 +124,27 @@ async def _connect(
             progress=progress,
         )
         connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy, pages=pages)
-        cycles = await connector.run(stop, once=options.once, progress=progress)
+        group = None
+        if follow is not None and not options.once:
+            shown: list[object] = []
+
+            def changed(specs: list[FeedSpec], partitions: tuple[int, ...]) -> None:
+                share = ([s.url for s in specs], partitions)
+                if share != (shown[-1] if shown else None):
+                    held = ",".join(map(str, partitions)) or "none"
+                    progress(f"feed list changed: {len(specs)} active feeds (feeds partitions {held})")
+                    shown[:] = [share]
+                connector.set_feeds(specs)
+
+            def hand_over(specs: list[FeedSpec], partitions: tuple[int, ...]) -> None:
+                loop.call_soon_threadsafe(changed, specs, partitions)
+
+            group = FeedGroup(follow, hand_over)
+            group.start()
+        try:
+            cycles = await connector.run(stop, once=options.once, progress=progress)
+        finally:
+            if group is not None:
+                await asyncio.to_thread(group.stop)
     progress(f"stopped after {cycles} cycles" if stop.is_set() else f"done after {cycles} cycles")
     return 0

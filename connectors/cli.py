@@ -43,6 +43,89 @@ def _cmd_feed_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_feed_add(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from connectors.core.feedlist import FeedRecord, feed_spec
+    from connectors.feeds import check_reachable, publish_feeds
+    from streams.infra.kafka_topics import ensure_topics
+    from streams.infra.settings import load_settings
+
+    settings = load_settings()
+    spec = feed_spec(
+        args.url, args.name, outlet=args.outlet, language=args.language, interval=args.interval,
+        tags=tuple(args.tags), fulltext=args.fulltext,
+    )  # fmt: skip
+    check_reachable(spec.url, args.allow_private_networks or settings.allow_private_networks)
+    ensure_topics(settings)
+    record = FeedRecord.of(spec, datetime.now(UTC))
+    publish_feeds(settings, [(record.key, record)])
+    print(record.feed_id)
+    return 0
+
+
+def _cmd_feed_list(args: argparse.Namespace) -> int:
+    import json
+
+    from connectors.feeds import current_feeds
+    from streams.infra.settings import load_settings
+
+    for _, record in sorted(current_feeds(load_settings()).items()):
+        if args.json:
+            print(json.dumps(record.to_wire(), ensure_ascii=False))
+        else:
+            state = f"paused: {record.paused_reason}" if record.paused else "active"
+            print(f"{record.feed_id}\t{record.name}\t{record.url}\t{state}")
+    return 0
+
+
+def _find_feed(records: Any, feed: str) -> Any:
+    from connectors.core.errors import FeedListError
+    from connectors.core.feedlist import feed_key
+
+    found = records.get(feed_key(feed)) or next((r for r in records.values() if r.feed_id == feed), None)
+    if found is None:
+        raise FeedListError(f"no feed {feed!r} (give its URL or its id from `wirewatch feed list`)")
+    return found
+
+
+def _cmd_feed_change(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from connectors.feeds import current_feeds, publish_feeds
+    from streams.infra.settings import load_settings
+
+    settings = load_settings()
+    record = _find_feed(current_feeds(settings), args.feed)
+    now = datetime.now(UTC)
+    if args.change == "rm":
+        publish_feeds(settings, [(record.key, None)])
+    else:
+        paused = args.change == "pause"
+        reason = args.reason if paused else None
+        update = {"paused": paused, "paused_reason": reason, "updated_at": now}
+        publish_feeds(settings, [(record.key, record.model_copy(update=update))])
+    print(f"{args.change} {record.feed_id} ({record.url})")
+    return 0
+
+
+def _cmd_feed_sync(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from connectors.app import load_feed_list
+    from connectors.feeds import current_feeds, plan_sync, publish_feeds
+    from streams.infra.kafka_topics import ensure_topics
+    from streams.infra.settings import load_settings
+
+    settings = load_settings()
+    specs = load_feed_list(args.file)
+    ensure_topics(settings)
+    plan = plan_sync(current_feeds(settings), specs, args.prune, datetime.now(UTC))
+    publish_feeds(settings, plan.writes())
+    print(f"{len(plan.added)} added, {len(plan.updated)} updated, {len(plan.removed)} removed")
+    return 0
+
+
 def _cmd_bench_fetch(args: argparse.Namespace) -> int:
     from connectors.bench import run_fetch_bench
 
@@ -71,7 +154,10 @@ _positive_seconds = positive(float, "seconds")
 
 def register(commands: Any, benches: Any) -> None:
     connect = commands.add_parser("connect", help="poll RSS/Atom feeds into <prefix>.articles.raw")
-    connect.add_argument("--feeds", type=Path, required=True, help="feed list (YAML, see deploy/feeds/world.yaml)")
+    connect.add_argument(
+        "--feeds", type=Path, default=None,
+        help="feed list (YAML, see deploy/feeds/world.yaml); without it, the feeds topic (`feed add`), followed live",
+    )  # fmt: skip
     connect.add_argument("--once", action="store_true", help="poll the due feeds once, then exit")
     connect.add_argument(
         "--allow-private-networks",
@@ -98,13 +184,36 @@ def register(commands: Any, benches: Any) -> None:
     )
     connect.set_defaults(handler=_cmd_connect)
 
-    feed = commands.add_parser("feed", help="offline feed tools")
+    feed = commands.add_parser("feed", help="manage the feeds topic; offline feed tools")
     feed_actions = feed.add_subparsers(dest="feed_action", required=True, metavar="ACTION")
     parse = feed_actions.add_parser("parse", help="feed files to Article JSONL on stdout (no network, no Kafka)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parse.add_argument("--feed-url", default=None, help="feed URL to record as the source (default: the file's URI)")
     parse.add_argument("--name", default=None, help="feed name to record as the source (default: the file's stem)")
     parse.set_defaults(handler=_cmd_feed_parse)
+    add = feed_actions.add_parser("add", help="add (or change) a feed: polled within one cycle, no restart")
+    add.add_argument("url")
+    add.add_argument("--name", default=None, help="default: the URL's host and path")
+    add.add_argument("--outlet", default=None, help="registry id of the publishing outlet (e.g. xinhua)")
+    add.add_argument("--language", default=None, help="BCP-47 tag when the feed does not say")
+    add.add_argument("--interval", default=None, help="fixed poll interval (e.g. 15m) instead of the adaptive one")
+    add.add_argument("--tag", action="append", default=[], dest="tags", help="a tag (repeat)")
+    add.add_argument("--fulltext", choices=["auto", "always", "never"], default=None)
+    add.add_argument("--allow-private-networks", action="store_true", help="accept loopback/private hosts (tests)")
+    add.set_defaults(handler=_cmd_feed_add)
+    listing = feed_actions.add_parser("list", help="the feeds of the topic (JSON lines with --json)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_cmd_feed_list)
+    for action, summary in (("rm", "remove a feed"), ("pause", "stop polling a feed"), ("resume", "poll it again")):
+        one = feed_actions.add_parser(action, help=f"{summary} (by URL or feed id)")
+        one.add_argument("feed", metavar="FEED")
+        if action == "pause":
+            one.add_argument("--reason", default="paused by an operator")
+        one.set_defaults(handler=_cmd_feed_change, change=action)
+    sync = feed_actions.add_parser("sync", help="add and update the topic's feeds from a feed list file")
+    sync.add_argument("file", type=Path)
+    sync.add_argument("--prune", action="store_true", help="also remove the feeds the file does not list")
+    sync.set_defaults(handler=_cmd_feed_sync)
 
     bench = benches.add_parser(
         "fetch", help="feeds/s (unchanged and changed) and article pages/s from a local server, beside baselines"

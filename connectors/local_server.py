@@ -19,7 +19,9 @@ START_TIMEOUT_S = 10.0
 
 
 class LocalServer(ABC):
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """``host``: a loopback address (127.0.0.0/8: a test needing several hosts gives each its own)."""
+        self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -30,7 +32,7 @@ class LocalServer(ABC):
         """The aiohttp application to serve (built in the server's thread, on its loop)."""
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     @contextmanager
     def running(self) -> Iterator[Self]:
@@ -47,7 +49,7 @@ class LocalServer(ABC):
         asyncio.set_event_loop(self._loop)
         runner = web.AppRunner(self.application(), access_log=None)
         self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, self.host, 0)
         self._loop.run_until_complete(site.start())
         self.port = runner.addresses[0][1]
         self._ready.set()

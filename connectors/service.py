@@ -115,6 +115,17 @@ class Connector:
         self.batch_size = batch_size
         self.pages = pages
         self._fulltext = {spec.url: spec.fulltext for spec in self.feeds}
+        self._changed = asyncio.Event()
+        """Set when the feed list changed: an idle loop looks for due feeds at once."""
+
+    def set_feeds(self, feeds: Sequence[FeedSpec]) -> None:
+        """Replace the feed list between cycles (feeds managed at run time): a new feed is due at once, a
+        removed one is not polled again. A cycle under way keeps the list it started with."""
+        self.feeds = list(feeds)
+        self._fulltext = {**self._fulltext, **{spec.url: spec.fulltext for spec in self.feeds}}
+        if self.pages is not None:
+            self.pages.feed_names.update({spec.url: spec.name for spec in self.feeds})
+        self._changed.set()
 
     def due_feeds(self) -> list[FeedSpec]:
         now = self.clock()
@@ -172,9 +183,22 @@ class Connector:
                     progress(f"no feed is due; the next one is in {self.seconds_until_next_due():.0f} s")
                 break
             if not batches:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=min(max(self.seconds_until_next_due(), 0.5), 60.0))
+                await self._idle(stop, min(max(self.seconds_until_next_due(), 0.5), 60.0))
         return cycles
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait until a feed is due, the feed list changes (or changed during the last cycle) or ``stop`` is set."""
+        if self._changed.is_set():
+            self._changed.clear()
+            return
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(self._changed.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        self._changed.clear()
 
     async def run_cycle(self, batch: Sequence[FeedSpec], stop: asyncio.Event | None = None) -> CycleReport:
         """Poll ``batch`` concurrently; polls still running when ``stop`` is set are abandoned uncommitted."""
@@ -267,7 +291,7 @@ class Connector:
                 m.observe_failure(poll.spec.name, poll.outcome.reason)
             if state.last_success is not None:
                 m.last_success.labels(poll.spec.name).set(state.last_success.timestamp())
-        names = {spec.url: spec.name for spec in self.feeds}
+        names = {poll.spec.url: poll.spec.name for poll in polls}
         produced = Counter(names[e.article.source.feed_url] for e in fresh)
         skipped = Counter(names[e.article.source.feed_url] for e in entries) - produced
         for name, count in produced.items():

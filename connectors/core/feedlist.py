@@ -6,16 +6,21 @@ the line and column, and the field: ``world.yaml:12:10: feeds[3].url: expected a
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal, cast
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar, Literal, NoReturn, cast
+from urllib.parse import urlsplit
 
 import yaml
+from pydantic import AwareDatetime, Field
 
 from connectors.core.errors import FeedListError
 from connectors.core.text import normalise_language
 from connectors.core.urls import canonical_url
+from streams.core.models import VersionedModel
 
 _FIELDS = ("url", "name", "outlet", "language", "interval", "tags", "fulltext")
 FULLTEXT_MODES = ("auto", "always", "never")
@@ -87,38 +92,136 @@ def _feed(node: yaml.Node, filename: str, path: str) -> tuple[FeedSpec, dict[str
             fail(field, "expected a non-empty text")
         return str(value.value).strip()
 
-    def fail(field: str, message: str) -> None:
+    def fail(field: str, message: str) -> NoReturn:
         raise FeedListError(f"{_where(filename, fields[field][1].start_mark)}: {path}.{field}: {message}")
 
-    url = scalar("url") or ""
+    tags = _tags(fields["tags"][1], filename, f"{path}.tags") if "tags" in fields else ()
+    values = {field: scalar(field) for field in ("url", "name", "outlet", "language", "interval", "fulltext")}
+    spec = _checked_spec(values, tags, fail)
+    return spec, {field: value.start_mark for field, (_, value) in fields.items()}
+
+
+def _checked_spec(
+    values: dict[str, str | None], tags: tuple[str, ...], fail: Callable[[str, str], NoReturn]
+) -> FeedSpec:
+    """The rules of one feed, for the YAML list and for ``feed_spec`` alike; ``fail(field, message)`` raises."""
+    url = values.get("url") or ""
     if canonical_url(url) is None:
         fail("url", f"expected an http(s) URL, got {url!r}")
-    name = scalar("name") or ""
+    name = values.get("name") or ""
+    if not name:
+        fail("name", "expected a non-empty text")
     if len(name) > _NAME_LIMIT:
         fail("name", f"longer than {_NAME_LIMIT} characters")
-    outlet = scalar("outlet")
+    outlet = values.get("outlet")
     if outlet is not None and not _OUTLET_ID.match(outlet):
         fail("outlet", f"expected a registry id such as 'xinhua' or 'press_tv', got {outlet!r}")
-    language = scalar("language")
+    language = values.get("language")
     if language is not None and normalise_language(language) is None:
         fail("language", f"expected a BCP-47 language tag such as 'en' or 'en-GB', got {language!r}")
-    interval = scalar("interval")
+    interval = values.get("interval")
     duration = _duration(interval) if interval is not None else None
     if interval is not None and duration is None:
         fail("interval", f"expected seconds or a duration such as '15m', '2h', '1d', got {interval!r}")
-    fulltext = scalar("fulltext") or "auto"
+    fulltext = values.get("fulltext") or "auto"
     if fulltext not in FULLTEXT_MODES:
         fail("fulltext", f"expected one of {', '.join(FULLTEXT_MODES)}, got {fulltext!r}")
-    spec = FeedSpec(
+    if any(not tag.strip() for tag in tags):
+        fail("tags", "expected non-empty texts")
+    return FeedSpec(
         url=url,
         name=name,
         outlet=outlet,
         language=normalise_language(language),
         interval=duration,
-        tags=_tags(fields["tags"][1], filename, f"{path}.tags") if "tags" in fields else (),
+        tags=tuple(tag.strip() for tag in tags),
         fulltext=cast(FulltextMode, fulltext),
     )
-    return spec, {field: value.start_mark for field, (_, value) in fields.items()}
+
+
+def feed_spec(
+    url: str,
+    name: str | None = None,
+    *,
+    outlet: str | None = None,
+    language: str | None = None,
+    interval: str | None = None,
+    tags: tuple[str, ...] = (),
+    fulltext: str | None = None,
+) -> FeedSpec:
+    """One feed from the command line or the API, checked by the feed list's rules; the name defaults to the
+    URL's host and path. Raises ``FeedListError`` naming the field."""
+
+    def fail(field: str, message: str) -> NoReturn:
+        raise FeedListError(f"{field}: {message}")
+
+    canonical = canonical_url(url.strip())
+    default_name = (canonical or url).split("://", 1)[-1].rstrip("/")[:_NAME_LIMIT]
+    values = {
+        "url": url.strip(), "name": (name or "").strip() or default_name, "outlet": outlet or None,
+        "language": language or None, "interval": interval or None, "fulltext": fulltext or None,
+    }  # fmt: skip
+    return _checked_spec(values, tags, fail)
+
+
+def feed_key(url: str) -> str:
+    """A feed's key in the feeds topic: its canonical URL (two spellings of one feed are one feed)."""
+    return canonical_url(url) or url
+
+
+class FeedRecord(VersionedModel):
+    """A feed managed at run time (``feeds``, compacted, key = ``feed_key(url)``; tombstone removes it)."""
+
+    TOPIC: ClassVar[str] = "feeds"
+
+    feed_id: str
+    """A short stable id for paths and people (``f-`` and a hash of the key)."""
+    url: str
+    name: Annotated[str, Field(min_length=1, max_length=_NAME_LIMIT)]
+    outlet: str | None = None
+    language: str | None = None
+    interval_s: float | None = None
+    tags: tuple[str, ...] = ()
+    fulltext: FulltextMode = "auto"
+    paused: bool = False
+    paused_reason: str | None = None
+    updated_at: AwareDatetime
+
+    @classmethod
+    def of(cls, spec: FeedSpec, now: datetime, paused: bool = False, paused_reason: str | None = None) -> FeedRecord:
+        return cls(
+            feed_id=feed_id_for(spec.url), url=spec.url, name=spec.name, outlet=spec.outlet, language=spec.language,
+            interval_s=spec.interval.total_seconds() if spec.interval else None, tags=spec.tags,
+            fulltext=spec.fulltext, paused=paused, paused_reason=paused_reason, updated_at=now,
+        )  # fmt: skip
+
+    @property
+    def key(self) -> str:
+        return feed_key(self.url)
+
+    def spec(self) -> FeedSpec:
+        interval = timedelta(seconds=self.interval_s) if self.interval_s else None
+        return FeedSpec(self.url, self.name, self.outlet, self.language, interval, self.tags, self.fulltext)
+
+    def same_feed(self, other: FeedRecord) -> bool:
+        """The same feed settings, whatever the time stamp (a sync leaves such a record alone)."""
+        return self.model_copy(update={"updated_at": other.updated_at}) == other
+
+
+def host_partition(url: str, partitions: int) -> int:
+    """Every feed of one host on one partition (a stable hash, the same in every process): whoever owns the
+    partition owns the host, and per-host politeness holds within one process."""
+    host = (urlsplit(feed_key(url)).hostname or "").lower()
+    return int.from_bytes(hashlib.blake2b(host.encode(), digest_size=8).digest(), "big") % partitions
+
+
+def partition_by_host(key: str, _record: object, partitions: int) -> int:
+    """``publish_many``'s placement of a feed record by its key (the canonical URL)."""
+    return host_partition(key, partitions)
+
+
+def feed_id_for(url: str) -> str:
+    return "f-" + hashlib.blake2b(feed_key(url).encode(), digest_size=6).hexdigest()
 
 
 def _mapping(node: yaml.MappingNode, filename: str, path: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

@@ -13,6 +13,7 @@ from faust.types import StreamT
 from faust.web.base import BlueprintManager
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
+from connectors.core.feedlist import FeedRecord
 from streams.api.delivery import WebhookDispatcher
 from streams.api.host import WorkerHost
 from streams.api.metrics import ApiMetrics
@@ -20,6 +21,7 @@ from streams.api.records import desk_view, webhook_view
 from streams.api.service import DeskApi
 from streams.api.store import AlertFollower, AlertStore
 from streams.core.models import Alert
+from streams.infra.compacted import CompactedView
 from streams.infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,9 +39,12 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
         metrics.store_invalid.inc(invalid)
 
     follower = AlertFollower(settings.kafka_bootstrap, settings.topics.alerts, store, ingested)
+    feeds = CompactedView(
+        settings.kafka_bootstrap, settings.topics.feeds, FeedRecord, lambda r: r.key, pipeline.invalid_record("feeds")
+    )
     api = DeskApi(
-        settings, pipeline.watchbook, pipeline.entities, pipeline.lookback_progress, pipeline.history, desks, webhooks,
-        store, follower, metrics,
+        settings, pipeline.watchbook, pipeline.entities, pipeline.lookback_progress, pipeline.history, feeds, desks,
+        webhooks, store, follower, metrics,
     )  # fmt: skip
     dispatcher = WebhookDispatcher(app, settings, pipeline, webhooks, metrics)
 
@@ -52,6 +57,10 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
     @app.task
     async def follow_desks() -> None:
         await desks.run()
+
+    @app.task
+    async def follow_feeds() -> None:
+        await feeds.run()
 
     @app.task
     async def follow_webhooks() -> None:

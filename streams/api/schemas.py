@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from connectors.core.feedlist import FeedRecord
 from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
 from streams.core.alerts import HOURLY_WINDOWS_KEPT
 from streams.core.entities import MAX_CONTEXT, MAX_NAMES
@@ -50,6 +51,23 @@ class EntityCreate(RequestModel):
     context: Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=MAX_CONTEXT)] = []
     """Words one of which must be near a short or common name for it to count."""
     case_sensitive: bool = False
+
+
+class FeedCreate(RequestModel):
+    """A feed, checked by the feed list's rules and the URL guard (admin)."""
+
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    name: Annotated[str, Field(max_length=200)] | None = None
+    outlet: Annotated[str, Field(max_length=64)] | None = None
+    language: Annotated[str, Field(max_length=35)] | None = None
+    interval: Annotated[str, Field(max_length=20)] | None = None
+    """A fixed poll interval (``15m``) instead of the adaptive one."""
+    tags: Annotated[list[Label], Field(max_length=20)] = []
+    fulltext: Literal["auto", "always", "never"] | None = None
+
+
+class FeedPause(RequestModel):
+    reason: Annotated[str, Field(min_length=1, max_length=200)] = "paused by an operator"
 
 
 class WatchUpdate(RequestModel):
@@ -108,6 +126,10 @@ class Problem(ResponseModel):
 
 class WatchList(ResponseModel):
     watches: list[Watch]
+
+
+class FeedList(ResponseModel):
+    feeds: list[FeedRecord]
 
 
 class EntityView(ResponseModel):

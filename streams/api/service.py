@@ -23,6 +23,8 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 
+from connectors.core.errors import FeedListError
+from connectors.core.feedlist import FeedRecord, feed_key, feed_spec, partition_by_host
 from streams import __version__
 from streams.api.desks import (
     DeskExists,
@@ -50,6 +52,9 @@ from streams.api.schemas import (
     EntityCreated,
     EntityList,
     EntityView,
+    FeedCreate,
+    FeedList,
+    FeedPause,
     LookbackCreate,
     Problem,
     SecretRotated,
@@ -74,6 +79,7 @@ from streams.core.errors import BrokerUnavailable
 from streams.core.history import HistoryHit, LookbackProgress, LookbackStatus
 from streams.core.models import DeskEntity, Watch, WireError, _one_line
 from streams.infra import entities as desk_entities
+from streams.infra.compacted import publish_many
 from streams.infra.entities import EntityBook, build_entity, check_removable, visible_entities
 from streams.infra.lookback import check_since, forget_history, request_lookback, watch_history, watch_status
 from streams.infra.settings import Settings
@@ -144,6 +150,7 @@ class DeskApi:
         entities: EntityBook,
         progress: CompactedView[LookbackProgress],
         history: CompactedView[HistoryHit],
+        feeds: CompactedView[FeedRecord],
         desks: CompactedView[DeskRecord],
         webhooks: CompactedView[WebhookRecord],
         store: AlertStore,
@@ -155,6 +162,7 @@ class DeskApi:
         self.entities = entities
         self.progress = progress
         self.history = history
+        self.feeds = feeds
         self.desks = desks
         self.webhooks = webhooks
         self.store = store
@@ -249,6 +257,19 @@ class DeskApi:
             Operation("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret", "rotateWebhookSecret",
                       "A new signing secret; the old one keeps signing beside it for the overlap.", "desk",
                       self.rotate_webhook_secret, response=SecretRotated, errors=(503,)),
+            Operation("GET", "/api/v1/feeds", "listFeeds", "The feeds connectors poll from the feeds topic (admin).",
+                      "admin", self.list_feeds, response=FeedList),
+            Operation("POST", "/api/v1/feeds", "createFeed",
+                      "Add (or change) a feed: polled within one connector cycle (admin).", "admin",
+                      self.create_feed, ok=201, response=FeedRecord, body=FeedCreate, errors=(503,)),
+            Operation("GET", "/api/v1/feeds/{feed_id}", "getFeed", "One feed (admin).", "admin", self.get_feed,
+                      response=FeedRecord),
+            Operation("DELETE", "/api/v1/feeds/{feed_id}", "deleteFeed", "Stop polling a feed and remove it (admin).",
+                      "admin", self.delete_feed, ok=204, errors=(503,)),
+            Operation("POST", "/api/v1/feeds/{feed_id}/pause", "pauseFeed", "Stop polling a feed, with a reason.",
+                      "admin", self.pause_feed, response=FeedRecord, body=FeedPause, errors=(503,)),
+            Operation("POST", "/api/v1/feeds/{feed_id}/resume", "resumeFeed", "Poll a paused feed again (admin).",
+                      "admin", self.resume_feed, response=FeedRecord, errors=(503,)),
             Operation("GET", "/api/v1/desks", "listDesks", "All desks (admin).", "admin", self.list_desks,
                       response=DeskList),
             Operation("POST", "/api/v1/desks", "createDesk", "Add a desk; its token is shown once (admin).", "admin",
@@ -723,6 +744,66 @@ class DeskApi:
         updated = hook.model_copy(update={"secrets": (SigningSecret(secret=secret), *kept), "updated_at": now})
         await self._save_webhook(updated, hook.webhook_id)
         return self._json(SecretRotated(secret=secret, previous_secret_expires_at=expires))
+
+    # ------------------------------------------------------------------ feeds (admin)
+    def _feed(self, request: web.Request) -> FeedRecord:
+        feed_id = request.match_info["feed_id"]
+        found = next((r for r in self.feeds.records.values() if r.feed_id == feed_id), None)
+        if found is None:
+            raise not_found("feed")
+        return found
+
+    async def _save_feed(self, key: str, record: FeedRecord | None) -> None:
+        await self._write(
+            lambda: publish_many(self.settings, self.settings.topics.feeds, [(key, record)], partition_by_host)
+        )
+        self.feeds.apply(key.encode(), record.to_json() if record is not None else None)
+
+    async def list_feeds(self, request: web.Request) -> web.StreamResponse:
+        return self._json(FeedList(feeds=[record for _, record in sorted(self.feeds.records.items())]))
+
+    async def get_feed(self, request: web.Request) -> web.StreamResponse:
+        return self._json(self._feed(request))
+
+    async def create_feed(self, request: web.Request) -> web.StreamResponse:
+        from streams.infra.url_guard import UrlGuard, UrlRefused
+
+        spec_in = self._parse(request, FeedCreate)
+        try:
+            spec = feed_spec(
+                spec_in.url, spec_in.name, outlet=spec_in.outlet, language=spec_in.language,
+                interval=spec_in.interval, tags=tuple(spec_in.tags), fulltext=spec_in.fulltext,
+            )  # fmt: skip
+            guard = UrlGuard(allow_private_networks=self.settings.allow_private_networks)
+            await asyncio.to_thread(guard.check_resolved, spec.url)
+        except FeedListError as err:
+            raise ApiProblem(422, "invalid_feed", str(err)) from err
+        except UrlRefused as err:
+            raise ApiProblem(422, "invalid_url", str(err)) from err
+        known = self.feeds.records.get(feed_key(spec.url))
+        record = FeedRecord.of(spec, datetime.now(UTC))
+        if known is not None:  # a changed feed keeps its paused state
+            record = record.model_copy(update={"paused": known.paused, "paused_reason": known.paused_reason})
+        await self._save_feed(record.key, record)
+        return self._json(record, status=201)
+
+    async def delete_feed(self, request: web.Request) -> web.StreamResponse:
+        record = self._feed(request)
+        await self._save_feed(record.key, None)
+        return web.Response(status=204)
+
+    async def pause_feed(self, request: web.Request) -> web.StreamResponse:
+        record, pause = self._feed(request), self._parse(request, FeedPause)
+        update = {"paused": True, "paused_reason": pause.reason, "updated_at": datetime.now(UTC)}
+        paused = record.model_copy(update=update)
+        await self._save_feed(record.key, paused)
+        return self._json(paused)
+
+    async def resume_feed(self, request: web.Request) -> web.StreamResponse:
+        record = self._feed(request)
+        resumed = record.model_copy(update={"paused": False, "paused_reason": None, "updated_at": datetime.now(UTC)})
+        await self._save_feed(record.key, resumed)
+        return self._json(resumed)
 
     # ------------------------------------------------------------------ desks (admin)
     async def list_desks(self, request: web.Request) -> web.StreamResponse:

@@ -37,10 +37,10 @@ def publish_many(
     settings: Settings,
     topic: str,
     records: Iterable[tuple[str, VersionedModel | None]],
-    partition_of: Callable[[VersionedModel | None, int], int] | None = None,
+    partition_of: Callable[[str, VersionedModel | None, int], int] | None = None,
 ) -> None:
     """``publish`` for many keys through one producer (tombstoning a removed watch's history, say);
-    ``partition_of(record, partitions)`` places each record instead of its key's hash."""
+    ``partition_of(key, record, partitions)`` places each record instead of its key's hash."""
     try:
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
     except KafkaError as err:
@@ -52,7 +52,7 @@ def publish_many(
                 topic,
                 key=key.encode(),
                 value=record.to_json() if record is not None else None,
-                partition=partition_of(record, count) if partition_of is not None else None,
+                partition=partition_of(key, record, count) if partition_of is not None else None,
             )
             for key, record in records
         ]

@@ -92,7 +92,7 @@ def _publish_jobs(settings: Settings, jobs: list[LookbackJob], now: datetime) ->
     progress = [(job.key, starting_progress(job, now)) for job in jobs]
     publish_many(settings, settings.topics.lookback_progress, progress)
 
-    def partition_of(job: VersionedModel | None, partitions: int) -> int:
+    def partition_of(_key: str, job: VersionedModel | None, partitions: int) -> int:
         assert isinstance(job, LookbackJob)
         return job.partition % partitions
 

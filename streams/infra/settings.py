@@ -44,6 +44,8 @@ class TopicNames:
         """Desk records with token hashes (compacted, key = desk name)."""
         self.webhooks = f"{prefix}.webhooks"
         """Desk webhook endpoints with their signing secrets (compacted, key = webhook id)."""
+        self.feeds = f"{prefix}.feeds"
+        """Feeds managed at run time (compacted, key = canonical feed URL, partition by host)."""
         self.entities = f"{prefix}.entities"
         """Desk-defined entities (compacted, key = entity id)."""
         self.lookback_jobs = f"{prefix}.lookback.jobs"

@@ -83,6 +83,19 @@ class UrlGuard:
             self.check_address(literal, parsed.port or 0, parsed.host)
         return parsed
 
+    def check_resolved(self, url: URL | str) -> URL:
+        """``check_url``, and every address the host resolves to now (a new feed or webhook, before it is
+        stored; fetches check again on every hop). Blocking: it resolves the name."""
+        parsed = self.check_url(url)
+        host = parsed.host or ""
+        try:
+            found = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
+        except OSError as err:
+            raise UrlRefused(f"{host} does not resolve: {err}") from err
+        for *_, address in found:
+            self.check_address(ipaddress.ip_address(address[0]), parsed.port or 0, host)
+        return parsed
+
     def check_address(self, address: IPAddress, port: int, host: str) -> None:
         """Raise ``UrlRefused`` when ``host`` at ``address`` must not be connected to."""
         if self.allow_private_networks or (str(address), port) in self._allowed_endpoints:

@@ -89,10 +89,12 @@ def openapi_page() -> str:
 
     from prometheus_client import CollectorRegistry
 
+    from connectors.core.feedlist import FeedRecord
     from streams.api.metrics import ApiMetrics
     from streams.api.records import desk_view, webhook_view
     from streams.api.service import DeskApi
     from streams.api.store import AlertFollower, AlertStore
+    from streams.infra.compacted import CompactedView
     from streams.infra.entities import EntityBook
     from streams.infra.lookback import history_view, progress_view
     from streams.infra.settings import load_settings
@@ -110,6 +112,7 @@ def openapi_page() -> str:
             entities,
             progress_view(settings),
             history_view(settings),
+            CompactedView(settings.kafka_bootstrap, settings.topics.feeds, FeedRecord, lambda r: r.key),
             desk_view(settings),
             webhook_view(settings),
             store,

@@ -17,11 +17,12 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "schemas"
 
 def all_contracts() -> dict[str, type[VersionedModel]]:
     """The pipeline's contracts plus the desk API's state topics (desks, webhooks) and the look backs'."""
+    from connectors.core.feedlist import FeedRecord
     from streams.api.records import DeskRecord, WebhookRecord
     from streams.core.history import HistoryHit, LookbackJob, LookbackProgress
 
     return {
-        **CONTRACTS, "desk": DeskRecord, "webhook": WebhookRecord, "lookback_job": LookbackJob,
+        **CONTRACTS, "desk": DeskRecord, "webhook": WebhookRecord, "feed": FeedRecord, "lookback_job": LookbackJob,
         "lookback_progress": LookbackProgress, "history_hit": HistoryHit,
     }  # fmt: skip
 

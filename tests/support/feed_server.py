@@ -65,11 +65,11 @@ def quadratic_blowup(entity_kib: int = 10, references: int = 5000) -> bytes:
 
 
 class FeedServer(LocalServer):
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.feeds: dict[str, ServedFeed] = {}
         self.requests: list[Request] = []
         self.redirect_target = "http://10.0.0.1/feed"
-        super().__init__()
+        super().__init__(host)
 
     # ------------------------------------------------------------------ test API
 

@@ -161,3 +161,33 @@ def test_desk_cli_lists_rotates_and_removes_a_desk_with_its_watches(api_worker: 
     assert watch["watch_id"] not in api_worker.cli("watch", "list")
     assert "leaving" not in api_worker.cli("desk", "list")
     assert entity.json()["id"] not in api_worker.cli("entity", "list")  # its names leave every worker's automaton
+
+
+def test_the_admin_manages_feeds_through_the_api_and_the_cli_sees_them(api_worker: ApiWorker) -> None:
+    client = api_worker.client
+    url = "http://127.0.0.1:9/ministry/press.xml"
+    created = client.call("POST", "/api/v1/feeds", ADMIN_TOKEN, json={"url": url, "name": "Ministry", "interval": "1m"})
+    assert created.status_code == 201, created.text
+    feed = created.json()
+    assert (feed["name"], feed["interval_s"], feed["paused"]) == ("Ministry", 60.0, False)
+    assert feed["feed_id"] in api_worker.cli("feed", "list")  # the same topic the connectors follow
+    paused = client.call("POST", f"/api/v1/feeds/{feed['feed_id']}/pause", ADMIN_TOKEN, json={"reason": "legal"})
+    assert paused.json()["paused_reason"] == "legal"
+    again = client.call("POST", "/api/v1/feeds", ADMIN_TOKEN, json={"url": url, "name": "Ministry (press)"})
+    assert again.json()["paused"] is True  # changing a feed keeps it paused
+    assert client.call("POST", f"/api/v1/feeds/{feed['feed_id']}/resume", ADMIN_TOKEN).json()["paused"] is False
+    listed = client.call("GET", "/api/v1/feeds", ADMIN_TOKEN).json()["feeds"]
+    assert [f["name"] for f in listed if f["feed_id"] == feed["feed_id"]] == ["Ministry (press)"]
+    for body, code in (
+        ({"url": "ftp://example.org/feed"}, "invalid_feed"),
+        ({"url": "https://example.org/rss", "outlet": "Not An Id"}, "invalid_feed"),
+        ({"url": "https://nowhere.invalid/rss"}, "invalid_url"),
+    ):
+        refused = client.call("POST", "/api/v1/feeds", ADMIN_TOKEN, json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == code
+    desk = api_worker.new_desk("feedless")
+    assert client.call("GET", "/api/v1/feeds", desk).status_code == 403
+    assert client.call("DELETE", f"/api/v1/feeds/{feed['feed_id']}", ADMIN_TOKEN).status_code == 204
+    assert client.call("GET", f"/api/v1/feeds/{feed['feed_id']}", ADMIN_TOKEN).status_code == 404
+    assert feed["feed_id"] not in api_worker.cli("feed", "list")

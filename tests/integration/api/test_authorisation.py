@@ -23,6 +23,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/desks"): {"name": "never-made"},
     ("post", "/api/v1/entities"): {"name": "Bystander Zorkhan Shipping", "type": "organization", "desk": "{victim}"},
     ("post", "/api/v1/watches/{watch_id}/lookback"): {"since": "1h"},
+    ("post", "/api/v1/feeds"): {"url": "http://127.0.0.1:9/never-added"},
+    ("post", "/api/v1/feeds/{feed_id}/pause"): {"reason": "not by a desk"},
 }
 
 
@@ -55,6 +57,7 @@ def victim(api_worker: ApiWorker) -> dict[str, str]:
         "watch_id": watch.json()["watch_id"],
         "webhook_id": hook.json()["webhook_id"],
         "entity_id": entity.json()["id"],
+        "feed_id": "f-000000000000",  # feeds are the admin's: a desk gets 403 whatever the id
         "alert_id": alert.alert_id,
         "name": "victim",
     }
@@ -111,7 +114,7 @@ def test_another_desks_token_sees_nothing_of_this_desk(api_worker: ApiWorker, vi
             response.close()  # a fresh stream starts at the newest alert: nothing of the victim's past
             continue
         assert not any(value in response.text for value in secret_values(victim)), (method, path)
-        if "{" in path and not path.startswith("/api/v1/desks"):
+        if "{" in path and not path.startswith(("/api/v1/desks", "/api/v1/feeds")):  # the admin's: 403
             assert response.status_code == 404, (method, path, response.text)
             assert response.json()["code"] == "not_found"
     assert statuses[("get", "/api/v1/watches")] == 200

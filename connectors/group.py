@@ -1,0 +1,122 @@
+"""A group of connectors over the feeds topic: Kafka's consumer group (kafka-python's) assigns each connector
+some partitions of ``<prefix>.feeds``, and a connector polls exactly the feeds of the partitions it holds.
+
+Feeds are placed by host (``connectors.core.feedlist.host_partition``), so one connector owns all of a host's
+feeds and per-host politeness holds within one process. A connector that joins or leaves (or is killed, once its
+session times out) moves partitions, and with them hosts, to the others: no hand-split lists.
+
+The group is used for membership only: nothing is committed. On every assignment the assigned partitions are
+read from their beginning (the topic is compacted: it is the whole feed list) — a partition's feeds are "known"
+once its position reaches the end offset seen at assignment. The consumer runs in a thread of its own (poll is
+blocking) and hands every change to the connector's event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer
+from kafka.errors import KafkaError
+
+from connectors.core.feedlist import FeedRecord, FeedSpec
+from streams.core.models import WireError
+from streams.infra.settings import Settings
+
+log = logging.getLogger("wirewatch.connector")
+
+SESSION_TIMEOUT_MS = 10_000
+"""How long a killed connector keeps its hosts before the group moves them to the others."""
+Changed = Callable[[list[FeedSpec], tuple[int, ...]], None]
+"""Called (from the group thread) with the feeds to poll and the partitions held, after every change."""
+
+
+class FeedGroup:
+    """This connector's membership in the connector group and the feeds it owns."""
+
+    def __init__(self, settings: Settings, on_change: Changed, group: str | None = None) -> None:
+        self._settings = settings
+        self._on_change = on_change
+        self._group = group or settings.group_id("connectors")
+        self._records: dict[int, dict[str, FeedRecord]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="feed-group", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def _publish(self) -> None:
+        specs = [
+            record.spec()
+            for partition in sorted(self._records)
+            for _, record in sorted(self._records[partition].items())
+            if not record.paused
+        ]
+        self._on_change(specs, tuple(sorted(self._records)))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._membership()
+            except KafkaError as err:
+                log.warning("connector group: %s; rejoining in 2 s", err)
+                self._stop.wait(2)
+
+    def _membership(self) -> None:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap, group_id=self._group, enable_auto_commit=False,
+            auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=2_000,
+        )  # fmt: skip
+        group = self
+
+        class Moves(ConsumerRebalanceListener):  # type: ignore[misc]
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                for tp in revoked:
+                    group._records.pop(tp.partition, None)
+                group._publish()
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                for tp in assigned:
+                    group._records[tp.partition] = {}
+                    consumer.seek_to_beginning(tp)
+                group._publish()
+
+        try:
+            consumer.subscribe([self._settings.topics.feeds], listener=Moves())
+            while not self._stop.is_set():
+                batches = consumer.poll(timeout_ms=500)
+                changed = False
+                for tp, messages in batches.items():
+                    records = self._records.setdefault(tp.partition, {})
+                    for message in messages:
+                        changed |= _apply(records, message.key, message.value)
+                if changed:
+                    self._publish()
+        finally:
+            consumer.close()
+
+
+def _apply(records: dict[str, FeedRecord], key: bytes | None, value: bytes | None) -> bool:
+    """One record of the feeds topic into a partition's feeds; whether anything changed."""
+    if key is None:
+        return False
+    name = key.decode("utf-8", errors="replace")
+    if value is None:
+        return records.pop(name, None) is not None
+    try:
+        record = FeedRecord.from_wire(value)
+    except WireError as err:
+        log.warning("feeds topic: skipped record %r: %s", name, err)
+        return False
+    if records.get(name) == record:
+        return False
+    records[name] = record
+    return True
