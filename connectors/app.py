@@ -17,8 +17,9 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from connectors.core.errors import ConnectorError, FeedListError
 from connectors.core.feedlist import FeedRecord, FeedSpec, parse_feed_list
+from connectors.core.feedstate import FeedStateRecord
 from connectors.core.schedule import DEFAULT_POLICY, SchedulePolicy
-from connectors.feeds import feed_view
+from connectors.feeds import StatePublisher, feed_view
 from connectors.fetcher import Fetcher, FetchLimits
 from connectors.group import FeedGroup
 from connectors.metrics import ConnectorMetrics
@@ -123,12 +124,15 @@ async def _connect(
             feed_names={spec.url: spec.name for spec in feeds},
             progress=progress,
         )
-        connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy, pages=pages)
+        publisher = StatePublisher(follow, store) if follow is not None and not options.once else None
+        connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy, pages=pages, on_committed=publisher)
         group = None
         if follow is not None and not options.once:
             shown: list[object] = []
 
-            def changed(specs: list[FeedSpec], partitions: tuple[int, ...]) -> None:
+            def changed(specs: list[FeedSpec], partitions: tuple[int, ...], states: list[FeedStateRecord]) -> None:
+                if states and (adopted := connector.adopt(states)):
+                    progress(f"took over the state of {adopted} feeds from their previous owners")
                 share = ([s.url for s in specs], partitions)
                 if share != (shown[-1] if shown else None):
                     held = ",".join(map(str, partitions)) or "none"
@@ -136,8 +140,8 @@ async def _connect(
                     shown[:] = [share]
                 connector.set_feeds(specs)
 
-            def hand_over(specs: list[FeedSpec], partitions: tuple[int, ...]) -> None:
-                loop.call_soon_threadsafe(changed, specs, partitions)
+            def hand_over(specs: list[FeedSpec], partitions: tuple[int, ...], states: list[FeedStateRecord]) -> None:
+                loop.call_soon_threadsafe(changed, specs, partitions, states)
 
             group = FeedGroup(follow, hand_over)
             group.start()
@@ -146,5 +150,7 @@ async def _connect(
         finally:
             if group is not None:
                 await asyncio.to_thread(group.stop)
+            if publisher is not None:
+                publisher.close()
     progress(f"stopped after {cycles} cycles" if stop.is_set() else f"done after {cycles} cycles")
     return 0

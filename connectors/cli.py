@@ -67,16 +67,40 @@ def _cmd_feed_add(args: argparse.Namespace) -> int:
 def _cmd_feed_list(args: argparse.Namespace) -> int:
     import json
 
-    from connectors.feeds import current_feeds
+    from connectors.feeds import current_feed_states, current_feeds
     from streams.infra.settings import load_settings
 
-    for _, record in sorted(current_feeds(load_settings()).items()):
+    settings = load_settings()
+    health = current_feed_states(settings) if args.health else {}
+    for key, record in sorted(current_feeds(settings).items()):
+        polled = health.get(key)
         if args.json:
-            print(json.dumps(record.to_wire(), ensure_ascii=False))
-        else:
-            state = f"paused: {record.paused_reason}" if record.paused else "active"
-            print(f"{record.feed_id}\t{record.name}\t{record.url}\t{state}")
+            line = record.to_wire()
+            if args.health:
+                line["health"] = polled.model_dump(mode="json", exclude={"recent"}) if polled else None
+            print(json.dumps(line, ensure_ascii=False))
+            continue
+        state = f"paused: {record.paused_reason}" if record.paused else "active"
+        fields = [record.feed_id, record.name, record.url, state]
+        if args.health:
+            fields.append(_health(polled))
+        print("\t".join(fields))
     return 0
+
+
+def _health(polled: Any) -> str:
+    """One feed's health as its last owner recorded it (the state topic)."""
+    if polled is None:
+        return "never polled"
+    parts = [f"last poll {polled.last_polled:%Y-%m-%d %H:%M:%S}Z" if polled.last_polled else "never polled"]
+    parts.append(f"last success {polled.last_success:%Y-%m-%d %H:%M:%S}Z" if polled.last_success else "no success")
+    if polled.consecutive_failures:
+        parts.append(f"{polled.consecutive_failures} failures in a row: {polled.last_error}")
+    if polled.paused_reason:
+        parts.append(f"paused by the connector: {polled.paused_reason}")
+    if polled.next_poll:
+        parts.append(f"next poll {polled.next_poll:%H:%M:%S}Z")
+    return ", ".join(parts)
 
 
 def _find_feed(records: Any, feed: str) -> Any:
@@ -203,6 +227,7 @@ def register(commands: Any, benches: Any) -> None:
     add.set_defaults(handler=_cmd_feed_add)
     listing = feed_actions.add_parser("list", help="the feeds of the topic (JSON lines with --json)")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--health", action="store_true", help="with each feed's last poll, failures and next poll")
     listing.set_defaults(handler=_cmd_feed_list)
     for action, summary in (("rm", "remove a feed"), ("pause", "stop polling a feed"), ("resume", "poll it again")):
         one = feed_actions.add_parser(action, help=f"{summary} (by URL or feed id)")

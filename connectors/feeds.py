@@ -4,12 +4,18 @@ when it runs without ``--feeds``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+from kafka import KafkaProducer
 
 from connectors.core.errors import FeedListError
-from connectors.core.feedlist import FeedRecord, FeedSpec, partition_by_host
+from connectors.core.feedlist import FeedRecord, FeedSpec, feed_key, host_partition, partition_by_host
+from connectors.core.feedstate import RECENT_ENTRIES, FeedStateRecord, SeenEntry
+from connectors.core.schedule import FeedState
+from connectors.state import StateStore
 from streams.infra.compacted import CompactedView, OnInvalid, publish_many
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard, UrlRefused
@@ -32,6 +38,14 @@ def feed_view(
 
 def current_feeds(settings: Settings, timeout_s: float = 30.0) -> dict[str, FeedRecord]:
     return feed_view(settings).read(timeout_s)
+
+
+def current_feed_states(settings: Settings, timeout_s: float = 30.0) -> dict[str, FeedStateRecord]:
+    """Every feed's state as its last owner wrote it (``feed list --health``)."""
+    view = CompactedView(
+        settings.kafka_bootstrap, settings.topics.feed_state, FeedStateRecord, lambda r: feed_key(r.url)
+    )
+    return view.read(timeout_s)
 
 
 def check_reachable(url: str, allow_private_networks: bool) -> None:
@@ -70,3 +84,32 @@ def plan_sync(current: Mapping[str, FeedRecord], specs: Iterable[FeedSpec], prun
             updated.append(record)
     removed = sorted(set(current) - listed) if prune else []
     return SyncPlan(tuple(added), tuple(updated), tuple(removed))
+
+
+class StatePublisher:
+    """Writes each committed cycle's feed states, with their recently produced entries, to the state topic
+    (after the articles were flushed and the local state committed: a crash in between only makes the next
+    owner re-send what the workers drop as seen)."""
+
+    def __init__(self, settings: Settings, store: StateStore) -> None:
+        self._topic = settings.topics.feed_state
+        self._store = store
+        self._producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20)
+        self._partitions = len(self._producer.partitions_for(self._topic))
+
+    async def __call__(self, states: Sequence[FeedState]) -> None:
+        now = datetime.now(UTC)
+        for state in states:
+            recent = tuple(
+                SeenEntry(article_id=a, url=u, guid=g)
+                for a, u, g in self._store.recent_produced(state.url, RECENT_ENTRIES)
+            )
+            record = FeedStateRecord.of(state, recent, now)
+            key = feed_key(state.url)
+            self._producer.send(
+                self._topic, key=key.encode(), value=record.to_json(), partition=host_partition(key, self._partitions)
+            )
+        await asyncio.to_thread(self._producer.flush, 30)
+
+    def close(self) -> None:
+        self._producer.close()

@@ -18,10 +18,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from connectors.core.feedlist import FeedRecord, FeedSpec
+from connectors.core.feedstate import FeedStateRecord
 from streams.core.models import WireError
 from streams.infra.settings import Settings
 
@@ -29,8 +30,9 @@ log = logging.getLogger("wirewatch.connector")
 
 SESSION_TIMEOUT_MS = 10_000
 """How long a killed connector keeps its hosts before the group moves them to the others."""
-Changed = Callable[[list[FeedSpec], tuple[int, ...]], None]
-"""Called (from the group thread) with the feeds to poll and the partitions held, after every change."""
+Changed = Callable[[list[FeedSpec], tuple[int, ...], list[FeedStateRecord]], None]
+"""Called (from the group thread) with the feeds to poll, the partitions held and the moved states of the
+partitions just assigned (adopt them before polling), after every change."""
 
 
 class FeedGroup:
@@ -41,6 +43,8 @@ class FeedGroup:
         self._on_change = on_change
         self._group = group or settings.group_id("connectors")
         self._records: dict[int, dict[str, FeedRecord]] = {}
+        self._pending_states: list[FeedStateRecord] = []
+        """States read at an assignment, handed over with the feeds once those are read too."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -53,14 +57,33 @@ class FeedGroup:
         if self._thread is not None:
             self._thread.join(timeout=15)
 
-    def _publish(self) -> None:
+    def _publish(self, states: list[FeedStateRecord] | None = None) -> None:
         specs = [
             record.spec()
             for partition in sorted(self._records)
             for _, record in sorted(self._records[partition].items())
             if not record.paused
         ]
-        self._on_change(specs, tuple(sorted(self._records)))
+        self._on_change(specs, tuple(sorted(self._records)), states or [])
+
+    def _read_states(self, partitions: list[int]) -> list[FeedStateRecord]:
+        """The feed states of these partitions of the state topic, read to their end now."""
+        if not partitions:  # more connectors than partitions: this one holds none
+            return []
+        reader = KafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap, group_id=None)
+        try:
+            wanted = [TopicPartition(self._settings.topics.feed_state, p) for p in partitions]
+            reader.assign(wanted)
+            reader.seek_to_beginning(*wanted)
+            end = reader.end_offsets(wanted)
+            latest: dict[str, FeedStateRecord] = {}
+            while any(reader.position(tp) < end[tp] for tp in wanted):
+                for messages in reader.poll(timeout_ms=500).values():
+                    for message in messages:
+                        _apply_state(latest, message.key, message.value)
+            return list(latest.values())
+        finally:
+            reader.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -87,6 +110,7 @@ class FeedGroup:
                 for tp in assigned:
                     group._records[tp.partition] = {}
                     consumer.seek_to_beginning(tp)
+                group._pending_states += group._read_states([tp.partition for tp in assigned])
                 group._publish()
 
         try:
@@ -99,9 +123,23 @@ class FeedGroup:
                     for message in messages:
                         changed |= _apply(records, message.key, message.value)
                 if changed:
-                    self._publish()
+                    self._publish(self._pending_states)
+                    self._pending_states = []
         finally:
             consumer.close()
+
+
+def _apply_state(states: dict[str, FeedStateRecord], key: bytes | None, value: bytes | None) -> None:
+    if key is None:
+        return
+    name = key.decode("utf-8", errors="replace")
+    if value is None:
+        states.pop(name, None)
+        return
+    try:
+        states[name] = FeedStateRecord.from_wire(value)
+    except WireError as err:
+        log.warning("feed state topic: skipped record %r: %s", name, err)
 
 
 def _apply(records: dict[str, FeedRecord], key: bytes | None, value: bytes | None) -> bool:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
@@ -23,6 +23,7 @@ from typing import Any
 
 from connectors.core.errors import FeedFailure
 from connectors.core.feedlist import FeedSpec
+from connectors.core.feedstate import FeedStateRecord, is_newer
 from connectors.core.fulltext import wants_page
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
 from connectors.core.schedule import (
@@ -101,8 +102,10 @@ class Connector:
         rng: Rng | None = None,
         batch_size: int = 200,
         pages: PageStage | None = None,
+        on_committed: Callable[[Sequence[FeedState]], Awaitable[None]] | None = None,
     ) -> None:
-        """Without ``pages`` every article is produced with the feed's text (the ``fulltext`` settings unused)."""
+        """Without ``pages`` every article is produced with the feed's text (the ``fulltext`` settings unused);
+        ``on_committed`` gets the feed states of each committed cycle (to move them with the feeds)."""
         self.feeds = list(feeds)
         self.store = store
         self.fetcher = fetcher
@@ -114,6 +117,7 @@ class Connector:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.batch_size = batch_size
         self.pages = pages
+        self.on_committed = on_committed
         self._fulltext = {spec.url: spec.fulltext for spec in self.feeds}
         self._changed = asyncio.Event()
         """Set when the feed list changed: an idle loop looks for due feeds at once."""
@@ -186,6 +190,17 @@ class Connector:
                 await self._idle(stop, min(max(self.seconds_until_next_due(), 0.5), 60.0))
         return cycles
 
+    def adopt(self, records: Sequence[FeedStateRecord]) -> int:
+        """Take over the moved states that are newer than what this connector remembers; return how many."""
+        now = self.clock()
+        local = self.store.feed_states(record.url for record in records)
+        adopted = 0
+        for record in records:
+            if is_newer(record, local[record.url]):
+                self.store.adopt(record.state(), [(e.article_id, e.url, e.guid) for e in record.recent], now)
+                adopted += 1
+        return adopted
+
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
         """Wait until a feed is due, the feed list changes (or changed during the last cycle) or ``stop`` is set."""
         if self._changed.is_set():
@@ -233,6 +248,8 @@ class Connector:
         ]
         self.store.commit(new_states, direct, now, queued)
         self.metrics.commit_window.observe(perf_counter() - flushed)
+        if self.on_committed is not None:
+            await self.on_committed(new_states)
         self._count(polls, direct, [e for e in entries if id(e) not in handed_over], new_states)
         if queued and self.pages is not None:
             self.pages.wake()

@@ -62,6 +62,10 @@ INSERT OR REPLACE INTO feed_state (
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
+_INSERT_SEEN = (
+    "INSERT OR IGNORE INTO seen (article_id, canonical_url, feed_url, guid, first_seen) VALUES (?, ?, ?, ?, ?)"
+)
+
 
 @dataclass(frozen=True)
 class QueuedPage:
@@ -176,10 +180,26 @@ class StateStore:
         return self._db.execute("SELECT 1 FROM seen WHERE article_id = ?", (article_id,)).fetchone() is not None
 
     def _mark_seen(self, articles: Sequence[tuple[Article, str | None]], now: datetime) -> None:
-        self._db.executemany(
-            "INSERT OR IGNORE INTO seen (article_id, canonical_url, feed_url, guid, first_seen) VALUES (?, ?, ?, ?, ?)",
-            [(a.id, a.url, a.source.feed_url, guid, _iso(now)) for a, guid in articles],
-        )
+        self._db.executemany(_INSERT_SEEN, [(a.id, a.url, a.source.feed_url, guid, _iso(now)) for a, guid in articles])
+
+    def recent_produced(self, feed_url: str, limit: int) -> list[tuple[str, str, str | None]]:
+        """(article id, URL, GUID) of the feed's entries produced most recently, newest first (an entry still
+        waiting for its page is not produced yet)."""
+        query = """
+            SELECT article_id, canonical_url, guid FROM seen
+            WHERE feed_url = ? AND article_id NOT IN (SELECT article_id FROM page_queue)
+            ORDER BY first_seen DESC, article_id LIMIT ?
+        """
+        with closing(self._db.execute(query, (feed_url, limit))) as rows:
+            return [(str(a), str(u), None if g is None else str(g)) for a, u, g in rows]
+
+    def adopt(self, state: FeedState, produced: Iterable[tuple[str, str, str | None]], now: datetime) -> None:
+        """Take over a feed's state from its previous owner: its state, and its produced entries as seen."""
+        with self._transaction():
+            self._db.execute(_UPSERT_STATE, _row_from_state(state))
+            self._db.executemany(
+                _INSERT_SEEN, [(article_id, url, state.url, guid, _iso(now)) for article_id, url, guid in produced]
+            )
 
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])

@@ -13,7 +13,8 @@ from faust.types import StreamT
 from faust.web.base import BlueprintManager
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
-from connectors.core.feedlist import FeedRecord
+from connectors.core.feedlist import FeedRecord, feed_key
+from connectors.core.feedstate import FeedStateRecord
 from streams.api.delivery import WebhookDispatcher
 from streams.api.host import WorkerHost
 from streams.api.metrics import ApiMetrics
@@ -42,9 +43,13 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
     feeds = CompactedView(
         settings.kafka_bootstrap, settings.topics.feeds, FeedRecord, lambda r: r.key, pipeline.invalid_record("feeds")
     )
+    feed_states = CompactedView(
+        settings.kafka_bootstrap, settings.topics.feed_state, FeedStateRecord, lambda r: feed_key(r.url),
+        pipeline.invalid_record("feed_state"),
+    )  # fmt: skip
     api = DeskApi(
-        settings, pipeline.watchbook, pipeline.entities, pipeline.lookback_progress, pipeline.history, feeds, desks,
-        webhooks, store, follower, metrics,
+        settings, pipeline.watchbook, pipeline.entities, pipeline.lookback_progress, pipeline.history, feeds,
+        feed_states, desks, webhooks, store, follower, metrics,
     )  # fmt: skip
     dispatcher = WebhookDispatcher(app, settings, pipeline, webhooks, metrics)
 
@@ -61,6 +66,10 @@ def install_desk_api(app: faust.App, settings: Settings, pipeline: WorkerHost) -
     @app.task
     async def follow_feeds() -> None:
         await feeds.run()
+
+    @app.task
+    async def follow_feed_states() -> None:
+        await feed_states.run()
 
     @app.task
     async def follow_webhooks() -> None:

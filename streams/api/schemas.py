@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from connectors.core.feedlist import FeedRecord
+from connectors.core.feedstate import FeedStateRecord
 from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
 from streams.core.alerts import HOURLY_WINDOWS_KEPT
 from streams.core.entities import MAX_CONTEXT, MAX_NAMES
@@ -128,8 +129,34 @@ class WatchList(ResponseModel):
     watches: list[Watch]
 
 
+class FeedHealth(ResponseModel):
+    """A feed's polling state as its connector last recorded it."""
+
+    last_polled: AwareDatetime | None
+    last_success: AwareDatetime | None
+    next_poll: AwareDatetime | None
+    consecutive_failures: int
+    last_error: str | None
+    paused_reason: str | None
+    """Set when the connector paused the feed itself (it is gone, or failed too often)."""
+
+    @classmethod
+    def of(cls, state: FeedStateRecord) -> FeedHealth:
+        return cls(
+            last_polled=state.last_polled, last_success=state.last_success, next_poll=state.next_poll,
+            consecutive_failures=state.consecutive_failures, last_error=state.last_error,
+            paused_reason=state.paused_reason,
+        )  # fmt: skip
+
+
+class FeedView(ResponseModel):
+    feed: FeedRecord
+    health: FeedHealth | None
+    """``null`` until a connector polled it."""
+
+
 class FeedList(ResponseModel):
-    feeds: list[FeedRecord]
+    feeds: list[FeedView]
 
 
 class EntityView(ResponseModel):

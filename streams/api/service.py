@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectors.core.errors import FeedListError
 from connectors.core.feedlist import FeedRecord, feed_key, feed_spec, partition_by_host
+from connectors.core.feedstate import FeedStateRecord
 from streams import __version__
 from streams.api.desks import (
     DeskExists,
@@ -53,8 +54,10 @@ from streams.api.schemas import (
     EntityList,
     EntityView,
     FeedCreate,
+    FeedHealth,
     FeedList,
     FeedPause,
+    FeedView,
     LookbackCreate,
     Problem,
     SecretRotated,
@@ -151,6 +154,7 @@ class DeskApi:
         progress: CompactedView[LookbackProgress],
         history: CompactedView[HistoryHit],
         feeds: CompactedView[FeedRecord],
+        feed_states: CompactedView[FeedStateRecord],
         desks: CompactedView[DeskRecord],
         webhooks: CompactedView[WebhookRecord],
         store: AlertStore,
@@ -163,6 +167,7 @@ class DeskApi:
         self.progress = progress
         self.history = history
         self.feeds = feeds
+        self.feed_states = feed_states
         self.desks = desks
         self.webhooks = webhooks
         self.store = store
@@ -760,7 +765,12 @@ class DeskApi:
         self.feeds.apply(key.encode(), record.to_json() if record is not None else None)
 
     async def list_feeds(self, request: web.Request) -> web.StreamResponse:
-        return self._json(FeedList(feeds=[record for _, record in sorted(self.feeds.records.items())]))
+        health = self.feed_states.records
+        views = [
+            FeedView(feed=record, health=FeedHealth.of(health[key]) if key in health else None)
+            for key, record in sorted(self.feeds.records.items())
+        ]
+        return self._json(FeedList(feeds=views))
 
     async def get_feed(self, request: web.Request) -> web.StreamResponse:
         return self._json(self._feed(request))

@@ -40,6 +40,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.webhooks, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         # Feeds are state too, one partition per share of hosts (``connectors.feeds.host_partition``).
         TopicSpec(t.feeds, n, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        TopicSpec(t.feed_state, n, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         TopicSpec(t.entities, 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         # One look-back job per stretch of an articles.raw partition, on that partition's number: the workers
         # share them as they share articles (the jobs' group); a job is done when its progress says so.

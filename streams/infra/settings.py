@@ -46,6 +46,8 @@ class TopicNames:
         """Desk webhook endpoints with their signing secrets (compacted, key = webhook id)."""
         self.feeds = f"{prefix}.feeds"
         """Feeds managed at run time (compacted, key = canonical feed URL, partition by host)."""
+        self.feed_state = f"{prefix}.feed.state"
+        """Each feed's polling state, read by its next owner (compacted, key and partition as ``feeds``)."""
         self.entities = f"{prefix}.entities"
         """Desk-defined entities (compacted, key = entity id)."""
         self.lookback_jobs = f"{prefix}.lookback.jobs"

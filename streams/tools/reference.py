@@ -90,6 +90,7 @@ def openapi_page() -> str:
     from prometheus_client import CollectorRegistry
 
     from connectors.core.feedlist import FeedRecord
+    from connectors.core.feedstate import FeedStateRecord
     from streams.api.metrics import ApiMetrics
     from streams.api.records import desk_view, webhook_view
     from streams.api.service import DeskApi
@@ -113,6 +114,7 @@ def openapi_page() -> str:
             progress_view(settings),
             history_view(settings),
             CompactedView(settings.kafka_bootstrap, settings.topics.feeds, FeedRecord, lambda r: r.key),
+            CompactedView(settings.kafka_bootstrap, settings.topics.feed_state, FeedStateRecord, lambda r: r.url),
             desk_view(settings),
             webhook_view(settings),
             store,

@@ -18,11 +18,13 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "schemas"
 def all_contracts() -> dict[str, type[VersionedModel]]:
     """The pipeline's contracts plus the desk API's state topics (desks, webhooks) and the look backs'."""
     from connectors.core.feedlist import FeedRecord
+    from connectors.core.feedstate import FeedStateRecord
     from streams.api.records import DeskRecord, WebhookRecord
     from streams.core.history import HistoryHit, LookbackJob, LookbackProgress
 
     return {
-        **CONTRACTS, "desk": DeskRecord, "webhook": WebhookRecord, "feed": FeedRecord, "lookback_job": LookbackJob,
+        **CONTRACTS, "desk": DeskRecord, "webhook": WebhookRecord, "feed": FeedRecord, "feed_state": FeedStateRecord,
+        "lookback_job": LookbackJob,
         "lookback_progress": LookbackProgress, "history_hit": HistoryHit,
     }  # fmt: skip
 

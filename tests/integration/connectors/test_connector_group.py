@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from tests.integration.connectors.test_connect import _connect_env, _wait_for
 from tests.support.feed_server import FeedServer
+from tests.support.kafka import consume_quiet
 from tests.support.processes import Child
 
 pytestmark = pytest.mark.integration
@@ -98,4 +100,11 @@ def test_two_connectors_share_the_hosts_and_a_killed_ones_move_to_the_survivor(
         lambda: all(len(s.requests_for(path(s))) > after[s.host] for s in firsts), 30,
         "the survivor does not poll the killed connector's hosts",
     )  # fmt: skip
+    for server in firsts:  # the killed owner's validators moved with its feeds: the survivor asks conditionally
+        taken_over = server.requests_for(path(server))[after[server.host] :]
+        assert all("If-None-Match" in r.headers for r in taken_over), server.host
+    produced = Counter(r.key for r in consume_quiet(test_settings.kafka_bootstrap, test_settings.topics.articles_raw))
+    assert len(produced) == len(HOSTS)
+    assert set(produced.values()) == {1}, produced  # no article sent twice across the split and the takeover
+    assert "took over the state of" in second.log()
     assert second.stop() == 0

@@ -73,6 +73,8 @@ def test_a_connector_follows_the_feeds_topic_without_a_restart(
     listed = feed_cli(test_settings, "list")
     assert feed_id in listed.stdout
     assert "Ministry" in listed.stdout
+    health = feed_cli(test_settings, "list", "--health").stdout.splitlines()
+    assert any("Ministry" in line and "last success" in line for line in health), health
 
     polled = polls(feed_server, "/feeds/ministry")
     deadline = time.monotonic() + 20
