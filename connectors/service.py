@@ -22,7 +22,7 @@ from time import perf_counter
 from typing import Any
 
 from connectors.core.errors import FeedFailure
-from connectors.core.feedlist import FeedSpec
+from connectors.core.feedlist import FeedSpec, spread_by_host
 from connectors.core.feedstate import FeedStateRecord, is_newer
 from connectors.core.fulltext import wants_page
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
@@ -134,7 +134,7 @@ class Connector:
     def due_feeds(self) -> list[FeedSpec]:
         now = self.clock()
         states = self.store.feed_states(spec.url for spec in self.feeds)
-        return [spec for spec in self.feeds if states[spec.url].is_due(now)]
+        return spread_by_host([spec for spec in self.feeds if states[spec.url].is_due(now)])
 
     def seconds_until_next_due(self) -> float:
         now = self.clock()

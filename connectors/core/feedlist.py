@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, ClassVar, Literal, NoReturn, cast
@@ -206,6 +206,17 @@ class FeedRecord(VersionedModel):
     def same_feed(self, other: FeedRecord) -> bool:
         """The same feed settings, whatever the time stamp (a sync leaves such a record alone)."""
         return self.model_copy(update={"updated_at": other.updated_at}) == other
+
+
+def spread_by_host(feeds: Sequence[FeedSpec]) -> list[FeedSpec]:
+    """The feeds taken one per host in turn (each host's own order kept): a cycle waits for its slowest host,
+    whose feeds are spaced apart, so a batch of a few hosts' feeds takes a whole round of each while a batch
+    spread over many hosts takes one spacing."""
+    by_host: dict[str, list[FeedSpec]] = {}
+    for spec in feeds:
+        by_host.setdefault((urlsplit(feed_key(spec.url)).hostname or "").lower(), []).append(spec)
+    queues = list(by_host.values())
+    return [queue[turn] for turn in range(max(map(len, queues), default=0)) for queue in queues if turn < len(queue)]
 
 
 def host_partition(url: str, partitions: int) -> int:

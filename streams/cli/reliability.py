@@ -78,6 +78,12 @@ SCENARIOS: dict[str, Entry] = {
         "kill -9 the connector mid-cycle; no article lost, none tagged twice",
         (Option("--kills", "kills", int, "kill -9 count"),),
     ),
+    "feed-group": Entry(
+        "streams.tools.reliability.feedgroup", "FeedGroupSpec", "run_feed_group",
+        "thousands of feeds on many hosts, three connectors in a group, one killed and one added: nothing lost, "
+        "per-host spacing kept, every feed on schedule",
+        (Option("--feeds", "feeds", int, "feeds"), Option("--hosts", "hosts", int, "loopback hosts")),
+    ),
     "soak": Entry(
         "streams.tools.reliability.soak", "SoakSpec", "run_soak",
         "one worker at a steady rate: lag p99 and slope, memory growth, errors",

@@ -20,6 +20,7 @@ from streams.core.errors import BrokerUnavailable
 from streams.infra.url_guard import UrlGuard
 from streams.tools.reliability.broker import BrokerRestartSpec, run_broker_restart
 from streams.tools.reliability.connector import ConnectorCrashSpec, run_connector_crash
+from streams.tools.reliability.feedgroup import FeedGroupSpec, run_feed_group
 from streams.tools.reliability.harness import Bench
 from tests.support.feed_server import FeedServer
 
@@ -96,3 +97,15 @@ async def test_a_cycle_kafka_refused_is_retried_instead_of_stopping_the_connecto
     assert sorted(sink.delivered) == sorted(canonical_url(link) for link in published)
     assert [line.split(",")[0] for line in lines[:2]] == ["cycle not committed"] * 2
     assert lines[2].startswith("cycle 1: 1 feeds: 1 fetched")  # fetched again: the refused cycle left no state
+
+
+def test_a_group_of_connectors_keeps_every_feed_and_host_through_a_kill_and_a_join(bench: Bench) -> None:
+    figures = run_feed_group(FeedGroupSpec.short(), bench)
+    print(figures.report())
+    assert figures.published > 200
+    assert figures.lost == 0
+    assert figures.close_gaps == figures.close_gaps_in_overlap  # per-host spacing held outside rebalances
+    assert figures.feeds_never_polled_after_kill == 0  # the killed connector's hosts moved to the others
+    assert figures.max_feed_gap_s <= figures.schedule_bound_s
+    assert figures.crashed == ()
+    assert figures.passed

@@ -60,6 +60,12 @@ class Scenario:
         self.slots.append(slot)
         return slot
 
+    def group_connector(self, name: str) -> ConnectorSlot:
+        """A connector of the group over the feeds topic, with a state file of its own."""
+        slot = ConnectorSlot(self.settings, None, self.workdir / "logs", name)
+        self.slots.append(slot)
+        return slot
+
     @contextlib.contextmanager
     def starting(self, *slots: WorkerSlot) -> Iterator[None]:
         """Start the workers, let the caller work while they boot, then wait until each is healthy."""

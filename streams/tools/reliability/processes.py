@@ -141,7 +141,9 @@ class WorkerSlot(Slot):
 class ConnectorSlot(Slot):
     """``wirewatch connect`` polling ``feeds`` every second, loopback allowed, no metrics port."""
 
-    def __init__(self, settings: Settings, feeds: Path, log_dir: Path, name: str = "connector") -> None:
-        argv = [*WIREWATCH, "connect", "--feeds", str(feeds), "--allow-private-networks"]
+    def __init__(self, settings: Settings, feeds: Path | None, log_dir: Path, name: str = "connector") -> None:
+        """``feeds``: a feed list file; ``None``: the feeds topic, as a member of the connector group."""
+        source = ["--feeds", str(feeds)] if feeds is not None else ["--state", str(log_dir / f"{name}.sqlite3")]
+        argv = [*WIREWATCH, "connect", *source, "--allow-private-networks"]
         env = process_env(settings, WIREWATCH_CONNECTOR_METRICS_PORT="0")
         super().__init__(name, [*argv, "--min-interval", "1", "--metrics-port", "0"], env, log_dir)

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.core.errors import FeedListError
-from connectors.core.feedlist import FeedRecord, feed_key, feed_spec, host_partition, parse_feed_list
+from connectors.core.feedlist import (
+    FeedRecord,
+    feed_key,
+    feed_spec,
+    host_partition,
+    parse_feed_list,
+    spread_by_host,
+)
 from connectors.feeds import plan_sync
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -64,3 +71,12 @@ def test_a_sync_adds_updates_keeps_paused_state_and_prunes_only_when_asked() -> 
     assert plan_sync(current, listed, prune=True, now=NOW).removed == (gone.key,)
     unchanged = {r.key: r for r in (*plan.added, *plan.updated)}
     assert plan_sync(unchanged, listed, prune=True, now=NOW + timedelta(hours=1)).writes() == []
+
+
+def test_due_feeds_are_taken_one_host_at_a_time_so_a_batch_spans_many_hosts() -> None:
+    feeds = [feed_spec(f"https://h{host}.example/{n}.xml") for host in range(3) for n in range(4)]
+    spread = spread_by_host(feeds)
+    assert sorted(spread, key=lambda s: s.url) == sorted(feeds, key=lambda s: s.url)
+    assert [s.url.split("/")[2] for s in spread[:3]] == ["h0.example", "h1.example", "h2.example"]
+    assert [s.url for s in spread if "h1." in s.url] == [s.url for s in feeds if "h1." in s.url]  # order per host kept
+    assert spread_by_host([]) == []
