@@ -21,9 +21,9 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from connectors.core.feedlist import FeedRecord, FeedSpec
+from connectors.core.feedlist import FeedRecord, FeedSpec, feed_key
 from connectors.core.feedstate import FeedStateRecord
-from streams.core.models import WireError
+from streams.infra.compacted import apply_record, log_invalid
 from streams.infra.settings import Settings
 
 log = logging.getLogger("wirewatch.connector")
@@ -46,6 +46,7 @@ class FeedGroup:
         self._pending_states: list[FeedStateRecord] = []
         """States read at an assignment, handed over with the feeds once those are read too."""
         self._stop = threading.Event()
+        self._invalid = log_invalid(settings.topics.feeds)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -80,7 +81,7 @@ class FeedGroup:
             while any(reader.position(tp) < end[tp] for tp in wanted):
                 for messages in reader.poll(timeout_ms=500).values():
                     for message in messages:
-                        _apply_state(latest, message.key, message.value)
+                        apply_record(latest, message.key, message.value, FeedStateRecord, _state_key, self._invalid)
             return list(latest.values())
         finally:
             reader.close()
@@ -120,8 +121,10 @@ class FeedGroup:
                 changed = False
                 for tp, messages in batches.items():
                     records = self._records.setdefault(tp.partition, {})
+                    before = dict(records)
                     for message in messages:
-                        changed |= _apply(records, message.key, message.value)
+                        apply_record(records, message.key, message.value, FeedRecord, _feed_key, self._invalid)
+                    changed |= records != before
                 if changed:
                     self._publish(self._pending_states)
                     self._pending_states = []
@@ -129,32 +132,9 @@ class FeedGroup:
             consumer.close()
 
 
-def _apply_state(states: dict[str, FeedStateRecord], key: bytes | None, value: bytes | None) -> None:
-    if key is None:
-        return
-    name = key.decode("utf-8", errors="replace")
-    if value is None:
-        states.pop(name, None)
-        return
-    try:
-        states[name] = FeedStateRecord.from_wire(value)
-    except WireError as err:
-        log.warning("feed state topic: skipped record %r: %s", name, err)
+def _feed_key(record: FeedRecord) -> str:
+    return record.key
 
 
-def _apply(records: dict[str, FeedRecord], key: bytes | None, value: bytes | None) -> bool:
-    """One record of the feeds topic into a partition's feeds; whether anything changed."""
-    if key is None:
-        return False
-    name = key.decode("utf-8", errors="replace")
-    if value is None:
-        return records.pop(name, None) is not None
-    try:
-        record = FeedRecord.from_wire(value)
-    except WireError as err:
-        log.warning("feeds topic: skipped record %r: %s", name, err)
-        return False
-    if records.get(name) == record:
-        return False
-    records[name] = record
-    return True
+def _state_key(record: FeedStateRecord) -> str:
+    return feed_key(record.url)

@@ -83,7 +83,7 @@ from streams.core.history import HistoryHit, LookbackProgress, LookbackStatus
 from streams.core.models import DeskEntity, Watch, WireError, _one_line
 from streams.infra import entities as desk_entities
 from streams.infra.compacted import publish_many
-from streams.infra.entities import EntityBook, build_entity, check_removable, visible_entities
+from streams.infra.entities import EntityBook, build_entity, check_removable, is_visible, visible_entities
 from streams.infra.lookback import check_since, forget_history, request_lookback, watch_history, watch_status
 from streams.infra.settings import Settings
 from streams.infra.watches import WatchBook, WatchError, build_watch, parse_duration
@@ -528,9 +528,8 @@ class DeskApi:
     async def delete_watch(self, request: web.Request) -> web.StreamResponse:
         watch = self._own_watch(request)
         await self._write(lambda: publish_watch(self.settings, watch.watch_id, None))
-        hits = [key for key, hit in self.history.records.items() if hit.candidate.watch.watch_id == watch.watch_id]
-        progress = [key for key, p in self.progress.records.items() if p.watch_id == watch.watch_id]
-        await self._write(lambda: forget_history(self.settings, hits, progress))
+        hits, progress = self.history.records, self.progress.records
+        await self._write(lambda: forget_history(self.settings, watch.watch_id, hits, progress))
         await self._visible(lambda: watch.watch_id not in self.watchbook.watches)
         return web.Response(status=204)
 
@@ -538,9 +537,7 @@ class DeskApi:
     def _visible_entity(self, request: web.Request) -> DeskEntity:
         """An entity the caller may see (its own or a global one; the admin: any), else 404."""
         entity = self.entities.records.get(request.match_info["entity_id"])
-        if entity is None or entity.entity_id not in visible_entities(
-            {entity.entity_id: entity}, self._caller(request)
-        ):
+        if entity is None or not is_visible(entity, self._caller(request)):
             raise not_found("entity")
         return entity
 

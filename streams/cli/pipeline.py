@@ -260,9 +260,7 @@ def _cmd_watch_rm(args: argparse.Namespace) -> int:
     if args.watch_id not in current_watches(settings):
         raise WatchError(f"no watch {args.watch_id!r}")
     publish(settings, args.watch_id, None)
-    hits = [key for key, hit in read_history(settings).items() if hit.candidate.watch.watch_id == args.watch_id]
-    progress = [key for key, p in read_progress(settings).items() if p.watch_id == args.watch_id]
-    forget_history(settings, hits, progress)
+    forget_history(settings, args.watch_id, read_history(settings), read_progress(settings))
     print(f"removed {args.watch_id}")
     return 0
 

@@ -64,7 +64,35 @@ def publish_many(
         producer.close()
 
 
-def _log_invalid(topic: str) -> OnInvalid:
+def apply_record(
+    records: dict[str, Record],
+    key: bytes | None,
+    value: bytes | None,
+    model: type[Record],
+    key_of: Callable[[Record], str],
+    on_invalid: OnInvalid,
+) -> None:
+    """One record of a compacted topic into ``records`` (a tombstone deletes); what cannot be read goes to
+    ``on_invalid``, and a record filed under another key than its own is not taken."""
+    if key is None:
+        on_invalid(key, value, "record without a key")
+        return
+    name = key.decode("utf-8", errors="replace")
+    if value is None:
+        records.pop(name, None)
+        return
+    try:
+        record = model.from_wire(value)
+    except WireError as err:
+        on_invalid(key, value, str(err))
+        return
+    if key_of(record) != name:
+        on_invalid(key, value, f"key {name!r} differs from the record's own id {key_of(record)!r}")
+        return
+    records[name] = record
+
+
+def log_invalid(topic: str) -> OnInvalid:
     def on_invalid(key: bytes | None, _value: bytes | None, reason: str) -> None:
         log.warning("%s: skipped record %r: %s", topic, key, reason)
 
@@ -89,7 +117,7 @@ class CompactedView(Generic[Record]):
         self.records: Mapping[str, Record] = {}
         self._model = model
         self._key_of = key_of
-        self._on_invalid = on_invalid or _log_invalid(topic)
+        self._on_invalid = on_invalid or log_invalid(topic)
         self._on_change = on_change
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
@@ -99,22 +127,7 @@ class CompactedView(Generic[Record]):
         self._swap(records)
 
     def _apply_to(self, records: dict[str, Record], key: bytes | None, value: bytes | None) -> None:
-        if key is None:
-            self._on_invalid(key, value, "record without a key")
-            return
-        name = key.decode("utf-8", errors="replace")
-        if value is None:
-            records.pop(name, None)
-            return
-        try:
-            record = self._model.from_wire(value)
-        except WireError as err:
-            self._on_invalid(key, value, str(err))
-            return
-        if self._key_of(record) != name:
-            self._on_invalid(key, value, f"key {name!r} differs from the record's own id {self._key_of(record)!r}")
-            return
-        records[name] = record
+        apply_record(records, key, value, self._model, self._key_of, self._on_invalid)
 
     def _swap(self, records: dict[str, Record]) -> None:
         self.records = records

@@ -58,9 +58,14 @@ def build_entity(
     )  # fmt: skip
 
 
+def is_visible(entity: DeskEntity, desk: str | None) -> bool:
+    """Whether a desk sees and may watch the entity: its own and the global ones (the admin, ``None``: all)."""
+    return desk is None or entity.desk in (None, desk)
+
+
 def visible_entities(entities: Mapping[str, DeskEntity], desk: str | None) -> dict[str, DeskEntity]:
-    """What a desk sees and may watch: its own entities and the global ones (the admin, ``None``: all)."""
-    return {i: e for i, e in entities.items() if desk is None or e.desk in (None, desk)}
+    """The entities ``desk`` sees (``is_visible``)."""
+    return {i: e for i, e in entities.items() if is_visible(e, desk)}
 
 
 def check_removable(entity: DeskEntity, watches: Iterable[tuple[str, tuple[str, str]]]) -> None:

@@ -142,6 +142,7 @@ async def wait_for_lookback(
             await asyncio.sleep(0.5)
     finally:
         follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)  # its consumer stops before the loop ends
 
 
 def read_progress(settings: Settings, timeout_s: float = 30.0) -> dict[str, LookbackProgress]:
@@ -149,10 +150,14 @@ def read_progress(settings: Settings, timeout_s: float = 30.0) -> dict[str, Look
 
 
 def read_history(settings: Settings, timeout_s: float = 30.0) -> dict[str, HistoryHit]:
-    return asyncio.run(history_view(settings).snapshot(timeout_s))
+    return history_view(settings).read(timeout_s)
 
 
-def forget_history(settings: Settings, hit_keys: list[str], progress_keys: list[str]) -> None:
+def forget_history(
+    settings: Settings, watch_id: str, hits: Mapping[str, HistoryHit], progress: Mapping[str, LookbackProgress]
+) -> None:
     """Tombstone a removed watch's history and look-back progress (compaction then drops them)."""
+    hit_keys = [key for key, hit in hits.items() if hit.candidate.watch.watch_id == watch_id]
+    progress_keys = [key for key, record in progress.items() if record.watch_id == watch_id]
     publish_many(settings, settings.topics.history, [(key, None) for key in hit_keys])
     publish_many(settings, settings.topics.lookback_progress, [(key, None) for key in progress_keys])
