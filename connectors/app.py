@@ -72,7 +72,7 @@ def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[
     state_path = options.state_path or default_state_path(settings)
     metrics_port = settings.connector_metrics_port if options.metrics_port is None else options.metrics_port
     registry = CollectorRegistry()
-    metrics = ConnectorMetrics(registry, (spec.name for spec in feeds), {spec.name: spec.outlet for spec in feeds})
+    metrics = ConnectorMetrics(registry)
     if metrics_port:
         try:
             start_http_server(metrics_port, addr="0.0.0.0", registry=registry)  # noqa: S104 - scraped from elsewhere
@@ -121,7 +121,6 @@ async def _connect(
             metrics,
             utc_now,
             deadline=options.page_deadline,
-            feed_names={spec.url: spec.name for spec in feeds},
             progress=progress,
         )
         publisher = StatePublisher(follow, store) if follow is not None and not options.once else None

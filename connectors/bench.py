@@ -181,7 +181,7 @@ def run_fetch_bench(
 async def _connector_rate(specs: list[FeedSpec], store: StateStore, rounds: int) -> float:
     limits = FetchLimits(per_host_concurrency=len(specs), per_host_spacing_s=0.0)
     async with Fetcher(UrlGuard(allow_private_networks=True), limits) as fetcher:
-        connector = Connector(specs, store, fetcher, _CountingSink(), ConnectorMetrics(CollectorRegistry(), []))
+        connector = Connector(specs, store, fetcher, _CountingSink(), ConnectorMetrics(CollectorRegistry()))
         await connector.run_cycle(specs)  # primes validators and the seen table
         best = 0.0
         for _ in range(rounds):
@@ -250,7 +250,7 @@ async def _page_stage_rate(server: _PageServer, store: StateStore, count: int, f
     store.commit([], [], fetched, queued)
     limits = FetchLimits(per_host_concurrency=64, per_host_spacing_s=0.0)
     async with Fetcher(UrlGuard(allow_private_networks=True), limits) as fetcher:
-        metrics = ConnectorMetrics(CollectorRegistry(), [])
+        metrics = ConnectorMetrics(CollectorRegistry())
         stage = PageStage(store, fetcher, _CountingSink(), metrics, lambda: fetched, concurrency=64)
         started = perf_counter()
         await stage.run(asyncio.Event(), until_empty=True)

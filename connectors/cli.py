@@ -77,7 +77,7 @@ def _cmd_feed_list(args: argparse.Namespace) -> int:
         if args.json:
             line = record.to_wire()
             if args.health:
-                line["health"] = polled.model_dump(mode="json", exclude={"recent"}) if polled else None
+                line["health"] = _health_fields(polled)
             print(json.dumps(line, ensure_ascii=False))
             continue
         state = f"paused: {record.paused_reason}" if record.paused else "active"
@@ -89,10 +89,17 @@ def _cmd_feed_list(args: argparse.Namespace) -> int:
 
 
 def _health(polled: Any) -> str:
-    """One feed's health as its last owner recorded it (the state topic)."""
+    """One feed's health as its last owner recorded it (the state topic), its one word first."""
+    from datetime import UTC, datetime
+
+    from connectors.core.schedule import feed_health
+
     if polled is None:
-        return "never polled"
-    parts = [f"last poll {polled.last_polled:%Y-%m-%d %H:%M:%S}Z" if polled.last_polled else "never polled"]
+        return "new, never polled"
+    parts = [
+        feed_health(polled.state(), datetime.now(UTC)),
+        f"last poll {polled.last_polled:%Y-%m-%d %H:%M:%S}Z" if polled.last_polled else "never polled",
+    ]
     parts.append(f"last success {polled.last_success:%Y-%m-%d %H:%M:%S}Z" if polled.last_success else "no success")
     if polled.consecutive_failures:
         parts.append(f"{polled.consecutive_failures} failures in a row: {polled.last_error}")
@@ -101,6 +108,18 @@ def _health(polled: Any) -> str:
     if polled.next_poll:
         parts.append(f"next poll {polled.next_poll:%H:%M:%S}Z")
     return ", ".join(parts)
+
+
+def _health_fields(polled: Any) -> dict[str, Any] | None:
+    """``--json``: the health fields the API gives (``status`` is the one word)."""
+    from datetime import UTC, datetime
+
+    from connectors.core.schedule import feed_health
+
+    if polled is None:
+        return None
+    fields: dict[str, Any] = polled.model_dump(mode="json", exclude={"recent"})
+    return {"status": feed_health(polled.state(), datetime.now(UTC)), **fields}
 
 
 def _find_feed(records: Any, feed: str) -> Any:

@@ -152,6 +152,11 @@ class Fetcher:
                 self._gate.hold(host, min(retry_after.total_seconds(), self.limits.max_host_hold_s))
         return replace(result, elapsed_s=loop.time() - started)
 
+    def take_over(self, url: str) -> None:
+        """``url``'s host was until now polled by another connector, maybe an instant ago: wait one spacing
+        before this fetcher's first request to it, as if it had just sent one itself."""
+        self._gate.hold(URL(url).host or "", self.limits.per_host_spacing_s)
+
     def widen_spacing(self, host: str, seconds: float) -> None:
         """Honour a host's robots.txt ``Crawl-delay`` (bounded by ``max_host_hold_s``) for every later request."""
         self._gate.widen_spacing(host, min(seconds, self.limits.max_host_hold_s))

@@ -6,9 +6,15 @@ feeds and per-host politeness holds within one process. A connector that joins o
 session times out) moves partitions, and with them hosts, to the others: no hand-split lists.
 
 The group is used for membership only: nothing is committed. On every assignment the assigned partitions are
-read from their beginning (the topic is compacted: it is the whole feed list) — a partition's feeds are "known"
-once its position reaches the end offset seen at assignment. The consumer runs in a thread of its own (poll is
-blocking) and hands every change to the connector's event loop.
+read from their beginning (the topic is compacted: it is the whole feed list). The consumer runs in a thread of
+its own (poll is blocking) and hands every change to the connector's event loop.
+
+Hosts move without two connectors polling one at once (decision 0906): the cooperative-sticky assignor moves
+only the partitions that change owner, in two rounds — the old owner revokes them (its connector drops their
+feeds at once, abandoning their polls under way) before the new owner is given them, and the new owner waits one
+spacing before its first request to each host it takes over. The rebalance listener runs on kafka-python's IO
+thread, which also sends the heartbeats, so it only records what moved: the moved feed states are read by the
+group thread after ``poll`` returns.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import KafkaError
 
 from connectors.core.feedlist import FeedRecord, FeedSpec, feed_key
@@ -43,8 +50,10 @@ class FeedGroup:
         self._on_change = on_change
         self._group = group or settings.group_id("connectors")
         self._records: dict[int, dict[str, FeedRecord]] = {}
+        self._unread_states: set[int] = set()
+        """Partitions just assigned whose feed states are still to be read."""
         self._pending_states: list[FeedStateRecord] = []
-        """States read at an assignment, handed over with the feeds once those are read too."""
+        """States read at an assignment, handed over (to be adopted) with the next change."""
         self._stop = threading.Event()
         self._invalid = log_invalid(settings.topics.feeds)
         self._thread: threading.Thread | None = None
@@ -98,10 +107,13 @@ class FeedGroup:
         consumer = KafkaConsumer(
             bootstrap_servers=self._settings.kafka_bootstrap, group_id=self._group, enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=2_000,
+            partition_assignment_strategy=(CooperativeStickyAssignor,),
         )  # fmt: skip
         group = self
 
         class Moves(ConsumerRebalanceListener):  # type: ignore[misc]
+            """Runs on kafka-python's IO thread: nothing here may block (the heartbeats wait for it)."""
+
             def on_partitions_revoked(self, revoked: Any) -> None:
                 for tp in revoked:
                     group._records.pop(tp.partition, None)
@@ -111,14 +123,17 @@ class FeedGroup:
                 for tp in assigned:
                     group._records[tp.partition] = {}
                     consumer.seek_to_beginning(tp)
-                group._pending_states += group._read_states([tp.partition for tp in assigned])
+                    group._unread_states.add(tp.partition)
                 group._publish()
 
         try:
             consumer.subscribe([self._settings.topics.feeds], listener=Moves())
             while not self._stop.is_set():
                 batches = consumer.poll(timeout_ms=500)
-                changed = False
+                if self._unread_states:  # before this poll's feeds: the states are adopted before they are polled
+                    partitions, self._unread_states = sorted(self._unread_states), set()
+                    self._pending_states += self._read_states(partitions)
+                changed = bool(self._pending_states)
                 for tp, messages in batches.items():
                     records = self._records.setdefault(tp.partition, {})
                     before = dict(records)

@@ -1,19 +1,24 @@
 """The connector's Prometheus metrics, in one place, on an injected registry.
 
-Labels are bounded: outcomes and failure reasons are fixed sets, and feeds are labelled by their
-*name* from the feed list (operator-controlled, finite), never by URL. Known label values are created
-up front so every series exists (at 0) from the first scrape.
+Labels are bounded: outcomes, failure reasons and feed health are fixed sets, and articles are counted by the
+outlet (a registry id) their feed names. Nothing is labelled by feed — a group of connectors may poll a hundred
+thousand of them —: which feeds fail or are stale is what ``wirewatch feed list --health`` and the API answer
+(from the feed-state topic), the metrics say how many. Known label values are created up front so every series
+exists (at 0) from the first scrape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter as Tally
+from collections.abc import Iterable
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from connectors.core.fulltext import PAGE_OUTCOMES
-from connectors.core.schedule import FAILURE_REASONS
+from connectors.core.schedule import FAILURE_REASONS, FEED_HEALTH, FeedState, feed_health
 from streams import __version__
+from streams.core.models import Article
 from streams.infra.observability import add_process_collectors
 
 FETCH_OUTCOMES = ("fetched", "not_modified", "unchanged", "failed")
@@ -25,12 +30,7 @@ UNLISTED_OUTLET = "unknown"
 
 
 class ConnectorMetrics:
-    def __init__(
-        self,
-        registry: CollectorRegistry,
-        feed_names: Iterable[str],
-        feed_outlets: Mapping[str, str | None] | None = None,
-    ) -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         add_process_collectors(registry)
         self.build = Info("wirewatch_connector_build", "Build of the running connector.", registry=registry)
         self.build.info({"version": __version__})
@@ -42,35 +42,23 @@ class ConnectorMetrics:
             registry=registry,
         )
         self.articles_produced = Counter(
-            "wirewatch_connector_articles_produced", "New articles sent to Kafka.", ["feed"], registry=registry
+            "wirewatch_connector_articles_produced",
+            f"New articles sent to Kafka, by the outlet their feed names ('{UNLISTED_OUTLET}': none).",
+            ["outlet"],
+            registry=registry,
         )
         self.duplicates_skipped = Counter(
             "wirewatch_connector_duplicates_skipped",
             "Entries not produced because the article was already produced (any feed, any earlier poll).",
-            ["feed"],
             registry=registry,
         )
         self.errors = Counter("wirewatch_connector_errors", "Failed polls by reason.", ["reason"], registry=registry)
-        self.feed_failures = Counter(
-            "wirewatch_connector_feed_failures",
-            "Failed polls by feed (reasons: ..._errors_total).",
-            ["feed"],
+        self.feeds = Gauge(
+            "wirewatch_connector_feeds",
+            "The feeds this connector polls, by health: ok, failing (last poll failed), stale (no success for "
+            "over the longest interval), paused, new (never polled); `wirewatch feed list --health` names them.",
+            ["health"],
             registry=registry,
-        )
-        self.feed_info = Gauge(
-            "wirewatch_connector_feed_info",
-            "One series per listed feed (value 1) naming its outlet, to sum feed series by outlet.",
-            ["feed", "outlet"],
-            registry=registry,
-        )
-        self.last_success = Gauge(
-            "wirewatch_connector_feed_last_success_timestamp_seconds",
-            "Unix time of the feed's last successful poll (0: none yet).",
-            ["feed"],
-            registry=registry,
-        )
-        self.paused_feeds = Gauge(
-            "wirewatch_connector_paused_feeds", "Feeds paused after repeated failures.", registry=registry
         )
         self.commit_window = Histogram(
             "wirewatch_connector_commit_window_seconds",
@@ -107,14 +95,19 @@ class ConnectorMetrics:
             self.fetches.labels(outcome)
         for reason in FAILURE_REASONS:
             self.errors.labels(reason)
-        outlets = feed_outlets or {}
-        for name in feed_names:
-            self.articles_produced.labels(name)
-            self.duplicates_skipped.labels(name)
-            self.last_success.labels(name)
-            self.feed_failures.labels(name)
-            self.feed_info.labels(name, outlets.get(name) or UNLISTED_OUTLET).set(1)
+        for health in FEED_HEALTH:
+            self.feeds.labels(health)
 
-    def observe_failure(self, feed: str, reason: str) -> None:
-        self.errors.labels(reason).inc()
-        self.feed_failures.labels(feed).inc()
+    def add_outlets(self, outlets: Iterable[str | None]) -> None:
+        """Create the produced-articles series of these outlets (at 0 until their first article)."""
+        for outlet in outlets:
+            self.articles_produced.labels(outlet or UNLISTED_OUTLET)
+
+    def produced(self, articles: Iterable[Article]) -> None:
+        for outlet, count in Tally(article.source.outlet or UNLISTED_OUTLET for article in articles).items():
+            self.articles_produced.labels(outlet).inc(count)
+
+    def count_health(self, states: Iterable[FeedState], now: datetime) -> None:
+        counts = Tally(feed_health(state, now) for state in states)
+        for health in FEED_HEALTH:
+            self.feeds.labels(health).set(counts[health])

@@ -120,7 +120,6 @@ class PageStage:
         *,
         deadline: timedelta = DEFAULT_DEADLINE,
         concurrency: int = 32,
-        feed_names: dict[str, str] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
@@ -130,7 +129,6 @@ class PageStage:
         self.clock = clock
         self.deadline = deadline
         self.concurrency = concurrency
-        self.feed_names = feed_names or {}
         self.progress = progress or (lambda line: None)
         self.robots = RobotsCache(fetcher, clock)
         self._wake = asyncio.Event()
@@ -264,8 +262,7 @@ class PageStage:
             m.page_wait.observe((now - result.queued.queued_at).total_seconds())
             if result.extract_s is not None:
                 m.page_extract_duration.observe(result.extract_s)
-            feed = self.feed_names.get(result.queued.article.source.feed_url, result.queued.article.source.name)
             if outcome == "duplicate":
-                m.duplicates_skipped.labels(feed).inc()
+                m.duplicates_skipped.inc()
             else:
-                m.articles_produced.labels(feed).inc()
+                m.produced([result.queued.article])

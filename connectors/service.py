@@ -15,14 +15,14 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
 from connectors.core.errors import FeedFailure
-from connectors.core.feedlist import FeedSpec, spread_by_host
+from connectors.core.feedlist import FeedSpec, feed_host, spread_by_host
 from connectors.core.feedstate import FeedStateRecord, is_newer
 from connectors.core.fulltext import wants_page
 from connectors.core.normalize import DEFAULT_PARSE_LIMITS, FeedEntry, ParseLimits, parse_feed
@@ -121,14 +121,28 @@ class Connector:
         self._fulltext = {spec.url: spec.fulltext for spec in self.feeds}
         self._changed = asyncio.Event()
         """Set when the feed list changed: an idle loop looks for due feeds at once."""
+        self._polling: dict[str, asyncio.Task[FeedPoll]] = {}
+        """The cycle under way's polls by feed URL."""
+        self.metrics.add_outlets(spec.outlet for spec in self.feeds)
 
     def set_feeds(self, feeds: Sequence[FeedSpec]) -> None:
-        """Replace the feed list between cycles (feeds managed at run time): a new feed is due at once, a
-        removed one is not polled again. A cycle under way keeps the list it started with."""
+        """Replace the feed list (feeds managed at run time, or hosts moved between connectors): a new feed is
+        due at once; a removed one is not polled again, not even by the cycle under way, which abandons its poll
+        uncommitted (its next owner may start polling the host at once). A host new to this connector waits one
+        spacing before its first request, since its previous owner may have just polled it."""
+        hosts_before = {feed_host(spec.url) for spec in self.feeds}
         self.feeds = list(feeds)
+        kept = {spec.url for spec in self.feeds}
+        for url, poll in self._polling.items():
+            if url not in kept:
+                poll.cancel()
+        for spec in self.feeds:
+            if (host := feed_host(spec.url)) not in hosts_before:
+                hosts_before.add(host)
+                self.fetcher.take_over(spec.url)
         self._fulltext = {**self._fulltext, **{spec.url: spec.fulltext for spec in self.feeds}}
-        if self.pages is not None:
-            self.pages.feed_names.update({spec.url: spec.name for spec in self.feeds})
+        self.metrics.add_outlets(spec.outlet for spec in self.feeds)
+        self._count_health(self.clock())
         self._changed.set()
 
     def due_feeds(self) -> list[FeedSpec]:
@@ -216,10 +230,17 @@ class Connector:
         self._changed.clear()
 
     async def run_cycle(self, batch: Sequence[FeedSpec], stop: asyncio.Event | None = None) -> CycleReport:
-        """Poll ``batch`` concurrently; polls still running when ``stop`` is set are abandoned uncommitted."""
+        """Poll ``batch`` concurrently; polls still running when ``stop`` is set, and the polls of feeds removed
+        meanwhile, are abandoned uncommitted."""
         started = perf_counter()
         states = self.store.feed_states(spec.url for spec in batch)
-        polls = await _until_stopped([self._poll(spec, states[spec.url]) for spec in batch], stop)
+        self._polling = {spec.url: asyncio.create_task(self._poll(spec, states[spec.url])) for spec in batch}
+        try:
+            polls = await _until_stopped(list(self._polling.values()), stop)
+        finally:
+            self._polling = {}
+        kept = {spec.url for spec in self.feeds}
+        polls = [poll for poll in polls if poll.spec.url in kept]
         entries = [entry for poll in polls for entry in poll.entries]
         fresh, duplicates = self.store.unseen(entries)
         queued = [
@@ -250,7 +271,7 @@ class Connector:
         self.metrics.commit_window.observe(perf_counter() - flushed)
         if self.on_committed is not None:
             await self.on_committed(new_states)
-        self._count(polls, direct, [e for e in entries if id(e) not in handed_over], new_states)
+        self._count(polls, direct, [e for e in entries if id(e) not in handed_over], now)
         if queued and self.pages is not None:
             self.pages.wake()
         kinds = Counter(poll.outcome.kind for poll in polls)
@@ -298,25 +319,20 @@ class Connector:
         polls: Sequence[FeedPoll],
         fresh: Sequence[FeedEntry],
         entries: Sequence[FeedEntry],
-        new_states: Sequence[FeedState],
+        now: datetime,
     ) -> None:
         m = self.metrics
-        for poll, state in zip(polls, new_states, strict=True):
+        for poll in polls:
             m.fetches.labels(poll.metric_outcome).inc()
             m.fetch_duration.observe(poll.elapsed_s)
             if poll.outcome.reason:
-                m.observe_failure(poll.spec.name, poll.outcome.reason)
-            if state.last_success is not None:
-                m.last_success.labels(poll.spec.name).set(state.last_success.timestamp())
-        names = {poll.spec.url: poll.spec.name for poll in polls}
-        produced = Counter(names[e.article.source.feed_url] for e in fresh)
-        skipped = Counter(names[e.article.source.feed_url] for e in entries) - produced
-        for name, count in produced.items():
-            m.articles_produced.labels(name).inc(count)
-        for name, count in skipped.items():
-            m.duplicates_skipped.labels(name).inc(count)
-        states = self.store.feed_states(spec.url for spec in self.feeds).values()
-        m.paused_feeds.set(sum(1 for s in states if s.is_paused))
+                m.errors.labels(poll.outcome.reason).inc()
+        m.produced(entry.article for entry in fresh)
+        m.duplicates_skipped.inc(len(entries) - len(fresh))
+        self._count_health(now)
+
+    def _count_health(self, now: datetime) -> None:
+        self.metrics.count_health(self.store.feed_states(spec.url for spec in self.feeds).values(), now)
 
 
 def _failed(spec: FeedSpec, state: FeedState, result: FetchResult, failure: FeedFailure, now: datetime) -> FeedPoll:
@@ -332,9 +348,9 @@ def _with_new_entries(outcome: PollOutcome, count: int) -> PollOutcome:
     return PollOutcome("fetched", outcome.hints, count, outcome.validators)
 
 
-async def _until_stopped(polls: list[Coroutine[Any, Any, FeedPoll]], stop: asyncio.Event | None) -> list[FeedPoll]:
-    """Run ``polls`` concurrently; when ``stop`` is set, cancel the unfinished ones and keep the finished."""
-    tasks = [asyncio.create_task(poll) for poll in polls]
+async def _until_stopped(tasks: list[asyncio.Task[FeedPoll]], stop: asyncio.Event | None) -> list[FeedPoll]:
+    """Wait for ``tasks``; when ``stop`` is set, cancel the unfinished ones and keep the finished (a task
+    cancelled on its own is left out)."""
     stopper = asyncio.create_task((stop or asyncio.Event()).wait())
     pending: set[asyncio.Future[Any]] = set(tasks)
     try:

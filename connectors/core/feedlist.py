@@ -208,13 +208,18 @@ class FeedRecord(VersionedModel):
         return self.model_copy(update={"updated_at": other.updated_at}) == other
 
 
+def feed_host(url: str) -> str:
+    """The host a feed is polled from, as politeness counts hosts (lower case, no port)."""
+    return (urlsplit(feed_key(url)).hostname or "").lower()
+
+
 def spread_by_host(feeds: Sequence[FeedSpec]) -> list[FeedSpec]:
     """The feeds taken one per host in turn (each host's own order kept): a cycle waits for its slowest host,
     whose feeds are spaced apart, so a batch of a few hosts' feeds takes a whole round of each while a batch
     spread over many hosts takes one spacing."""
     by_host: dict[str, list[FeedSpec]] = {}
     for spec in feeds:
-        by_host.setdefault((urlsplit(feed_key(spec.url)).hostname or "").lower(), []).append(spec)
+        by_host.setdefault(feed_host(spec.url), []).append(spec)
     queues = list(by_host.values())
     return [queue[turn] for turn in range(max(map(len, queues), default=0)) for queue in queues if turn < len(queue)]
 
@@ -222,8 +227,7 @@ def spread_by_host(feeds: Sequence[FeedSpec]) -> list[FeedSpec]:
 def host_partition(url: str, partitions: int) -> int:
     """Every feed of one host on one partition (a stable hash, the same in every process): whoever owns the
     partition owns the host, and per-host politeness holds within one process."""
-    host = (urlsplit(feed_key(url)).hostname or "").lower()
-    return int.from_bytes(hashlib.blake2b(host.encode(), digest_size=8).digest(), "big") % partitions
+    return int.from_bytes(hashlib.blake2b(feed_host(url).encode(), digest_size=8).digest(), "big") % partitions
 
 
 def partition_by_host(key: str, _record: object, partitions: int) -> int:

@@ -161,6 +161,27 @@ class FeedState:
         return self.paused_reason is not None
 
 
+FeedHealth = Literal["ok", "failing", "stale", "paused", "new"]
+FEED_HEALTH: tuple[FeedHealth, ...] = ("ok", "failing", "stale", "paused", "new")
+
+
+def feed_health(state: FeedState, now: datetime, policy: SchedulePolicy = DEFAULT_POLICY) -> FeedHealth:
+    """A feed's health in one word, the one rule behind the connector's metrics, ``feed list --health`` and the
+    API: ``paused`` (the connector stopped polling it after repeated failures, or it is gone), ``failing`` (its
+    last poll failed), ``new`` (never polled), ``stale`` (no successful poll for longer than the longest interval
+    with its jitter: nobody has polled it in time), else ``ok``."""
+    if state.is_paused:
+        return "paused"
+    if state.consecutive_failures:
+        return "failing"
+    if state.last_polled is None:
+        return "new"
+    stale_after = policy.max_interval * (1 + policy.jitter)
+    if state.last_success is None or now - state.last_success > stale_after:
+        return "stale"
+    return "ok"
+
+
 def advance(
     state: FeedState,
     outcome: PollOutcome,

@@ -4,12 +4,15 @@ a body has no effect (mass assignment): the desk always comes from the token."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from connectors.core.feedlist import FeedRecord
 from connectors.core.feedstate import FeedStateRecord
+from connectors.core.schedule import FeedHealth as FeedHealthStatus
+from connectors.core.schedule import feed_health
 from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
 from streams.core.alerts import HOURLY_WINDOWS_KEPT
 from streams.core.entities import MAX_CONTEXT, MAX_NAMES
@@ -132,6 +135,9 @@ class WatchList(ResponseModel):
 class FeedHealth(ResponseModel):
     """A feed's polling state as its connector last recorded it."""
 
+    status: FeedHealthStatus
+    """One word: ok, failing (its last poll failed), stale (no success for over the longest interval: nobody
+    polled it in time), paused, new (never polled)."""
     last_polled: AwareDatetime | None
     last_success: AwareDatetime | None
     next_poll: AwareDatetime | None
@@ -141,9 +147,10 @@ class FeedHealth(ResponseModel):
     """Set when the connector paused the feed itself (it is gone, or failed too often)."""
 
     @classmethod
-    def of(cls, state: FeedStateRecord) -> FeedHealth:
+    def of(cls, state: FeedStateRecord, now: datetime) -> FeedHealth:
         return cls(
-            last_polled=state.last_polled, last_success=state.last_success, next_poll=state.next_poll,
+            status=feed_health(state.state(), now), last_polled=state.last_polled, last_success=state.last_success,
+            next_poll=state.next_poll,
             consecutive_failures=state.consecutive_failures, last_error=state.last_error,
             paused_reason=state.paused_reason,
         )  # fmt: skip

@@ -762,9 +762,9 @@ class DeskApi:
         self.feeds.apply(key.encode(), record.to_json() if record is not None else None)
 
     async def list_feeds(self, request: web.Request) -> web.StreamResponse:
-        health = self.feed_states.records
+        health, now = self.feed_states.records, datetime.now(UTC)
         views = [
-            FeedView(feed=record, health=FeedHealth.of(health[key]) if key in health else None)
+            FeedView(feed=record, health=FeedHealth.of(health[key], now) if key in health else None)
             for key, record in sorted(self.feeds.records.items())
         ]
         return self._json(FeedList(feeds=views))

@@ -84,8 +84,7 @@ OPERATIONS = Board(
                     "timeseries",
                     (
                         Query(
-                            "sum by (outlet) (rate(wirewatch_connector_articles_produced_total[$__rate_interval])"
-                            " * on (instance, feed) group_left (outlet) wirewatch_connector_feed_info)",
+                            "sum by (outlet) (rate(wirewatch_connector_articles_produced_total[$__rate_interval]))",
                             "{{outlet}}",
                         ),
                     ),
@@ -106,27 +105,16 @@ OPERATIONS = Board(
                     unit="ops",
                 ),
                 Chart(
-                    "Time since the last successful poll",
-                    "bargauge",
-                    (
-                        Query(
-                            "time() - max by (feed) (wirewatch_connector_feed_last_success_timestamp_seconds)",
-                            "{{feed}}",
-                        ),
-                    ),
-                    unit="s",
-                    description="Per feed; WirewatchFeedStale fires past 26 h (the longest poll interval is 24 h).",
-                ),
-                Chart(
-                    "Failed polls per feed (1 h)",
-                    "bargauge",
-                    (Query("sum by (feed) (increase(wirewatch_connector_feed_failures_total[1h]))", "{{feed}}"),),
-                    description="A feed is paused for a day after 5 consecutive failures.",
+                    "Feeds by health",
+                    "timeseries",
+                    (Query("sum by (health) (wirewatch_connector_feeds)", "{{health}}"),),
+                    description="ok; failing: the last poll failed; stale: no success for over 26 h; paused; new. "
+                    "`wirewatch feed list --health` names the feeds.",
                 ),
                 Chart(
                     "Paused feeds",
                     "stat",
-                    (Query("sum(wirewatch_connector_paused_feeds)"),),
+                    (Query('sum(wirewatch_connector_feeds{health="paused"})'),),
                     width=6,
                 ),
                 Chart(

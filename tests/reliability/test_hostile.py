@@ -55,7 +55,7 @@ async def test_hostile_feeds_stop_at_the_connector_and_the_worker_tags_the_rest(
         sink = KafkaArticleSink(run.settings)
         guard = UrlGuard(allowed_endpoints=[("127.0.0.1", server.port)])  # the redirect to 10.0.0.1 stays refused
         limits = FetchLimits(deadline_s=3.0, max_bytes=1024 * 1024, per_host_spacing_s=0.0, per_host_concurrency=16)
-        metrics = ConnectorMetrics(CollectorRegistry(), [spec.name for spec in specs])
+        metrics = ConnectorMetrics(CollectorRegistry())
         try:
             async with Fetcher(guard, limits) as fetcher:
                 report = await Connector(specs, store, fetcher, sink, metrics).run_cycle(specs)

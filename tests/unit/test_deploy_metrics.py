@@ -3,11 +3,14 @@ series that follow the watch book, and the lag arithmetic."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from connectors.core.schedule import FeedState
 from connectors.metrics import UNLISTED_OUTLET, ConnectorMetrics
-from streams.core.models import Citation, StateMedia
+from streams.core.models import Article, Citation, Source, StateMedia
 from streams.core.registry import Registries
 from streams.infra.observability import group_lag
 from streams.infra.registry_files import load_registries
@@ -28,6 +31,9 @@ def _worker(registries: Registries) -> tuple[WorkerMetrics, CollectorRegistry]:
     return metrics, registry
 
 
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
 def _text(registry: CollectorRegistry) -> str:
     return generate_latest(registry).decode()
 
@@ -37,7 +43,7 @@ def test_both_processes_pass_promtool_check_metrics(registries: Registries) -> N
     worker.observe_watches({"w1": watch("w1")})
     worker.observe_lag({("ww.articles.raw", 0): 7})
     connector_registry = CollectorRegistry()
-    ConnectorMetrics(connector_registry, ["Yonhap"], {"Yonhap": "yonhap"})
+    ConnectorMetrics(connector_registry)
     for registry in (worker_registry, connector_registry):
         result = promtool("check", "metrics", stdin=generate_latest(registry))
         assert result.returncode == 0, result.stdout + result.stderr
@@ -123,14 +129,31 @@ def test_group_lag(
     assert group_lag(end, committed, start) == expected
 
 
-def test_connector_feeds_carry_their_outlet_and_count_failures_per_feed() -> None:
+def test_connector_counts_articles_by_outlet_and_feeds_by_health_never_by_feed() -> None:
     registry = CollectorRegistry()
-    metrics = ConnectorMetrics(registry, ["Yonhap", "Blog"], {"Yonhap": "yonhap", "Blog": None})
-    metrics.observe_failure("Blog", "timeout")
+    metrics = ConnectorMetrics(registry)
+    metrics.add_outlets(["yonhap", None])
+    source = Source(feed_url="https://example.org/rss", name="Example", domain="example.org")
+    articles = [
+        Article(id=f"a{n}", url=f"https://example.org/{n}", title="t", fetched=NOW, source=source.model_copy(
+            update={"outlet": outlet}))
+        for n, outlet in enumerate(["kcna", "kcna", None])
+    ]  # fmt: skip
+    metrics.produced(articles)
+    day = timedelta(days=1)
+    states = [
+        FeedState(url="https://a.example/ok", last_polled=NOW, last_success=NOW),
+        FeedState(url="https://a.example/failing", last_polled=NOW, last_success=NOW - day, consecutive_failures=2),
+        FeedState(url="https://a.example/stale", last_polled=NOW - 2 * day, last_success=NOW - 2 * day),
+        FeedState(url="https://a.example/new"),
+        FeedState(url="https://a.example/paused", paused_reason="gone", last_polled=NOW),
+    ]
+    metrics.count_health(states, NOW)
     text = _text(registry)
-    assert 'wirewatch_connector_feed_info{feed="Yonhap",outlet="yonhap"} 1.0' in text
-    assert f'wirewatch_connector_feed_info{{feed="Blog",outlet="{UNLISTED_OUTLET}"}} 1.0' in text
-    assert 'wirewatch_connector_feed_failures_total{feed="Blog"} 1.0' in text
-    assert 'wirewatch_connector_feed_failures_total{feed="Yonhap"} 0.0' in text
-    assert 'wirewatch_connector_errors_total{reason="timeout"} 1.0' in text
+    assert 'wirewatch_connector_articles_produced_total{outlet="yonhap"} 0.0' in text
+    assert 'wirewatch_connector_articles_produced_total{outlet="kcna"} 2.0' in text
+    assert f'wirewatch_connector_articles_produced_total{{outlet="{UNLISTED_OUTLET}"}} 1.0' in text
+    for health in ("ok", "failing", "stale", "new", "paused"):
+        assert f'wirewatch_connector_feeds{{health="{health}"}} 1.0' in text
+    assert "feed=" not in text
     assert "wirewatch_connector_build_info{version=" in text

@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from streams.tools.reliability.harness import Bench, Outcome, Say, Scenario, publish_watches, scenario
+from streams.tools.reliability.harness import Bench, Outcome, Say, publish_watches, scenario
 from streams.tools.reliability.oracle import expected_alert_ids
 from streams.tools.reliability.processes import WorkerSlot
-from streams.tools.reliability.traffic import PacedProducer, PacedStats, group_state
+from streams.tools.reliability.traffic import GroupProbe, PacedProducer, PacedStats
 from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 
 REBALANCING = frozenset({"PreparingRebalance", "CompletingRebalance"})
@@ -90,14 +90,17 @@ def run_storm(spec: StormSpec, bench: Bench) -> StormFigures:
             expected = expected_alert_ids(articles, watches, bench.tag)
             bench.say(f"oracle: {len(expected)} alerts from {len(articles)} articles")
         records = [(a.id.encode(), a.to_json()) for a in articles]
-        with PacedProducer(bench.bootstrap, run.settings.topics.articles_raw, records, spec.rate) as producer:
-            kills = _storm(run, workers, spec, bench.say)
+        with (
+            PacedProducer(bench.bootstrap, run.settings.topics.articles_raw, records, spec.rate) as producer,
+            GroupProbe(run.settings) as probe,
+        ):
+            kills = _storm(probe, workers, spec, bench.say)
             produced = producer.wait()
         outcome = run.finish(expected, drain_timeout_s=300)
     return StormFigures(spec, produced, tuple(kills), outcome)
 
 
-def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpec, say: Say) -> list[Kill]:
+def _storm(probe: GroupProbe, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpec, say: Say) -> list[Kill]:
     """Kill at random moments in the first 60 % of the stream: the group has settled again (a killed member holds
     its partitions for the session timeout) before the input ends, so the drain measures recovery, not waiting."""
     rng = random.Random(spec.seed)  # noqa: S311 - a reproducible schedule, not a secret
@@ -110,7 +113,7 @@ def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpe
 
     def kill(worker: WorkerSlot, signal: str = "KILL", state: str | None = None) -> None:
         """``state``: the group's state read just before (the rebalance an aimed kill waited for), else read now."""
-        state = state or group_state(run.settings)
+        state = state or probe.state()
         if signal == "KILL":
             worker.kill()
         else:
@@ -127,21 +130,21 @@ def _storm(run: Scenario, workers: tuple[WorkerSlot, WorkerSlot], spec: StormSpe
         victim.start()
         if number in aimed:
             other = workers[1 - workers.index(victim)]
-            kill(other, state=_wait_for_rebalance(run, victim))
+            kill(other, state=_wait_for_rebalance(probe, victim))
             time.sleep(rng.uniform(0.0, 2.0))
             other.start()
     return kills
 
 
-def _wait_for_rebalance(run: Scenario, joining: WorkerSlot, timeout_s: float = 30.0) -> str:
-    """Until the group rebalances because ``joining`` joined (or ``timeout_s`` passed: the kill happens anyway);
-    the state last read, for the kill that follows at once. With static members a rebalance of live workers
-    takes well under a second: reading the state again before the kill could already find it over."""
+def _wait_for_rebalance(probe: GroupProbe, joining: WorkerSlot, timeout_s: float = 90.0) -> str:
+    """Until the group rebalances because ``joining`` joined (or ``timeout_s`` passed, long enough for a worker's
+    boot on a loaded machine: the kill happens anyway); the state last read, for the kill that follows at once.
+    With static members a rebalance of live workers takes well under a second, so the probe looks without pause:
+    reading the state again before the kill could already find it over."""
     deadline = time.monotonic() + timeout_s
     state = "unknown"
     while time.monotonic() < deadline and joining.is_running():
-        state = group_state(run.settings)
+        state = probe.state()
         if state in REBALANCING:
             return state
-        time.sleep(0.05)
     return state

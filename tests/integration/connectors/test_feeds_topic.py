@@ -4,6 +4,7 @@ topic; ``feed add`` makes a new feed polled within one cycle, without a restart;
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -74,7 +75,9 @@ def test_a_connector_follows_the_feeds_topic_without_a_restart(
     assert feed_id in listed.stdout
     assert "Ministry" in listed.stdout
     health = feed_cli(test_settings, "list", "--health").stdout.splitlines()
-    assert any("Ministry" in line and "last success" in line for line in health), health
+    assert any("Ministry" in line and "\tok, last poll" in line and "last success" in line for line in health), health
+    as_json = [json.loads(line) for line in feed_cli(test_settings, "list", "--health", "--json").stdout.splitlines()]
+    assert {line["name"]: line["health"]["status"] for line in as_json}["Ministry"] == "ok"
 
     polled = polls(feed_server, "/feeds/ministry")
     deadline = time.monotonic() + 20

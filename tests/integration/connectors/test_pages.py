@@ -51,7 +51,7 @@ def page_server() -> Iterator[PageServer]:
 
 
 def _connector(settings: Settings, server: PageServer, store: StateStore, fetcher: Fetcher) -> Connector:
-    metrics = ConnectorMetrics(CollectorRegistry(), ["courier"])
+    metrics = ConnectorMetrics(CollectorRegistry())
     sink = KafkaArticleSink(settings)
     pages = PageStage(store, fetcher, sink, metrics, utc_now, deadline=timedelta(seconds=30))
     spec = FeedSpec(url=server.url("/feed.xml"), name="courier", fulltext="auto")

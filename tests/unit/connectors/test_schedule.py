@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +18,7 @@ from connectors.core.schedule import (
     ServerHints,
     Validators,
     advance,
+    feed_health,
     hints_from_headers,
     next_poll_at,
 )
@@ -202,3 +203,16 @@ def test_outcomes_are_checked() -> None:
     with pytest.raises(ValueError, match="unknown failure reason"):
         PollOutcome("failed", reason="weird")
     assert "http_429" in FAILURE_REASONS
+
+
+def test_feed_health_names_the_worst_first() -> None:
+    day = timedelta(days=1)
+    failing_and_old = FeedState(url="u", last_polled=NOW, last_success=NOW - 3 * day, consecutive_failures=4)
+    assert feed_health(failing_and_old, NOW) == "failing"  # its own error says more than "stale"
+    assert feed_health(replace(failing_and_old, paused_reason="410 Gone"), NOW) == "paused"
+    assert feed_health(FeedState(url="u"), NOW) == "new"
+    answered = FeedState(url="u", last_polled=NOW - 25 * timedelta(hours=1), last_success=NOW - 25 * timedelta(hours=1))
+    assert feed_health(answered, NOW) == "ok"  # within the longest interval (24 h) and its jitter
+    overdue = replace(answered, last_polled=NOW - 27 * timedelta(hours=1), last_success=NOW - 27 * timedelta(hours=1))
+    assert feed_health(overdue, NOW) == "stale"  # nobody polled it in time
+    assert feed_health(replace(overdue, last_success=None), NOW) == "stale"  # polled, never a success
