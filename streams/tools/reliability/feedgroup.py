@@ -33,8 +33,11 @@ from streams.tools.reliability.harness import Bench, scenario
 from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 
 SPACING_S = FetchLimits().per_host_spacing_s
-TOLERANCE_S = 0.1
-"""Timer slack allowed below the spacing (the connector's gate and the server's clock are not the same)."""
+TOLERANCE_S = 0.25
+"""Allowed below the spacing: the connector's gate spaces the starts of its requests, the server logs their
+arrival after connection setup, which most likely differs between a new and a reused connection by up to a
+few hundred ms on a loaded machine (one full `make reliability` run: 38 gaps of 1.89–1.9 s). Two connectors
+polling one host at once show as gaps far below it (0.50 s without the handover's cancel)."""
 SETTLE_S = 15.0
 """After a kill or a join, the seconds the group takes to settle (for the poll gaps measured away from them)."""
 

@@ -177,8 +177,20 @@ def _takeover(run: Scenario, workers: tuple[WorkerSlot, ...], say: Say) -> float
             say(f"worker {workers[-1].name} killed for good: the others caught up after {took:.1f} s")
             return took
         time.sleep(0.25)
-    say(f"worker {workers[-1].name} killed for good: its partitions were not taken over")
+    lost, survivors = workers[-1], workers[:-1]
+    say(f"worker {lost.name} killed for good: its partitions were not taken over; what the others logged last:")
+    for worker in survivors:
+        say(_group_lines(worker.current.log()))
+    lost.start()  # back, so that the drain still checks every alert instead of waiting on a stuck lag
+    say(f"worker {lost.name} restarted to drain the backlog; the takeover is recorded as failed")
     return None
+
+
+def _group_lines(log: str, keep: int = 40) -> str:
+    """The last lines of a worker's log about its consumer groups and recovery: why a takeover did not happen."""
+    words = ("group", "assign", "revok", "rebalanc", "heartbeat", "recovery", "coordinator", "error", "warning")
+    lines = [line for line in log.splitlines() if any(word in line.lower() for word in words)]
+    return "\n".join(lines[-keep:])
 
 
 def _has_committed(settings: Settings, targets: dict[tuple[str, int], int]) -> bool:
