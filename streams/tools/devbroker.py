@@ -275,6 +275,7 @@ def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap,
             request_timeout_ms=int(timeout_s * 1000),
+            bootstrap_timeout_ms=int(timeout_s * 1000),  # a listener that never speaks Kafka: 30 s by default
         )
     except (KafkaError, OSError, ValueError):
         return False

@@ -25,6 +25,11 @@ alert twice), and the stages are idempotent besides.
 
 The guard also makes the commit wait for every record the worker produced before it (``ProducerBuffer.flush``
 gives up after 100 ms without progress, leaving table changelog writes behind the offsets they belong to).
+
+A table recovery can wait the same way: a worker that took over a lost one's partitions once waited minutes for
+changelog partitions that delivered no event at all (``No event received for active tp``) until the next
+rebalance, whose recovery then finished at once. A ``RecoveryWatch`` seeks such a partition back to where its
+recovery stands, as the recovery's own start does (decision 0909).
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
 import faust
 from aiokafka.errors import IllegalStateError, KafkaError
+from faust.tables.manager import TableManager
 from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
@@ -48,6 +55,9 @@ log = logging.getLogger(__name__)
 GUARDED_FAUST_VERSION = "0.15.3"
 STUCK_CHECK_INTERVAL_S = 2.0
 """A partition seen stuck at two checks in a row (so 2-4 s) is sought back; commits happen every 2.8 s."""
+RECOVERY_STALL_S = 15.0
+"""A changelog partition whose recovery read nothing for this long while it has records left is sought again
+(a healthy recovery reads a partition's changelog in well under a second; the session timeout is 20 s)."""
 
 _faust_perform_seek = Consumer.perform_seek
 _faust_on_partitions_revoked = Consumer.on_partitions_revoked
@@ -264,6 +274,61 @@ async def read_stuck_partitions_again(app: faust.App, watch: StuckWatch) -> list
     return sought
 
 
+@dataclass
+class RecoveryWatch:
+    """Changelog partitions a table recovery waits on whose recovered offset has not moved for ``stall_s``."""
+
+    stall_s: float = RECOVERY_STALL_S
+    since: dict[TP, tuple[int | None, float]] = field(default_factory=dict)
+    """Partition → (its recovered offset, when that offset was first seen) while it has records left."""
+
+    def stalled(self, recovered: Mapping[TP, int | None], remaining: Mapping[TP, int], now: float) -> dict[TP, int]:
+        """The partitions stalled at ``now``, each with the offset to read again from (the last one recovered, as
+        the recovery's own seek does; -1, nothing recovered yet, reads from 0). A stalled partition's clock
+        starts again, so a seek that did not help is repeated only after another ``stall_s``."""
+        stalled: dict[TP, int] = {}
+        since: dict[TP, tuple[int | None, float]] = {}
+        for tp, left in remaining.items():
+            if left <= 0:
+                continue
+            offset = recovered.get(tp)
+            before = self.since.get(tp)
+            if before is None or before[0] != offset:
+                since[tp] = (offset, now)
+            elif now - before[1] >= self.stall_s:
+                stalled[tp] = max(offset if offset is not None else 0, 0)
+                since[tp] = (offset, now)
+            else:
+                since[tp] = before
+        self.since = since
+        return stalled
+
+    def forget(self) -> None:
+        self.since.clear()
+
+
+async def reseek_stalled_recovery(app: faust.App, watch: RecoveryWatch, now: float) -> dict[TP, int]:
+    """One check during a table recovery: seek its stalled changelog partitions again; returns what was sought."""
+    recovery = cast(TableManager, app.tables).recovery
+    if not recovery.in_recovery:
+        watch.forget()
+        return {}
+    stalled = watch.stalled(recovery.active_offsets, recovery.active_remaining(), now)
+    if not stalled:
+        return {}
+    log.warning(
+        "table recovery read nothing for %.0f s from %s; reading them again from where it stands",
+        watch.stall_s,
+        ", ".join(f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sorted(stalled.items())),
+    )
+    try:
+        await cast(Consumer, app.consumer).seek_wait(stalled)
+    except (IllegalStateError, KafkaError) as err:  # revoked meanwhile: the next recovery seeks them itself
+        log.warning("stalled changelog partitions not sought again: %r", err)
+        return {}
+    return stalled
+
+
 def install_guard() -> None:
     """Patch Faust's consumer and producer buffer (class level; idempotent)."""
     if faust.__version__ != GUARDED_FAUST_VERSION:
@@ -291,5 +356,11 @@ def guard_offsets(app: faust.App, is_ready: Callable[[], bool] = lambda: True) -
             await read_stuck_partitions_again(app, watch)
         else:
             watch.forget()
+
+    recovery_watch = RecoveryWatch()
+
+    @app.timer(interval=STUCK_CHECK_INTERVAL_S)
+    async def read_stalled_recovery_again() -> None:
+        await reseek_stalled_recovery(app, recovery_watch, time.monotonic())
 
     return watch

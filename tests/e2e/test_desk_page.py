@@ -40,6 +40,10 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 
+expect.set_options(timeout=15_000)
+"""Playwright's 5 s default is shorter than one API round trip can take on a loaded CI machine (an entity's
+refusal once took longer during a full `make test`); a text that never comes still fails, 15 s later."""
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make system-deps)"),
