@@ -19,7 +19,8 @@ RUN pip install . \
     && chown wirewatch /var/lib/wirewatch
 
 USER 10001
-# 6066: worker web server (/health, /metrics, desk API); 9108: connector /metrics
-EXPOSE 6066 9108
+# 6066: worker web server (/health, /metrics, desk API); 9108: connector /metrics; 9109: connector WebSub
+# callbacks (connect --websub-listen 0.0.0.0:9109, as the compose and k8s files run it)
+EXPOSE 6066 9108 9109
 ENTRYPOINT ["wirewatch"]
 CMD ["worker"]

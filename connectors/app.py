@@ -7,6 +7,7 @@ Everything here is assembly (files, signals, the metrics server, the producer); 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from connectors.pages import DEFAULT_DEADLINE, PageStage
 from connectors.producer import KafkaArticleSink
 from connectors.service import Connector, utc_now
 from connectors.state import StateStore, default_state_path
+from connectors.websub import WebSub
 from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from streams.infra.url_guard import UrlGuard
@@ -55,6 +57,10 @@ class ConnectOptions:
     metrics_port: int | None = None
     min_interval: timedelta | None = None
     page_deadline: timedelta = DEFAULT_DEADLINE
+    websub_listen: tuple[str, int] | None = None
+    """Where the WebSub callback server listens; ``None``: no WebSub, every feed is polled."""
+    websub_callback_base: str | None = None
+    """The URL hubs reach that server at (default ``http://HOST:PORT`` of ``websub_listen``)."""
 
 
 def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[[str], None]) -> int:
@@ -89,6 +95,8 @@ def run_connect(settings: Settings, options: ConnectOptions, progress: Callable[
     store = StateStore(state_path)
     sink = KafkaArticleSink(settings)
     progress(f"{len(feeds)} feeds from {origin}; state {state_path}; topic {sink.topic}")
+    if options.websub_listen is not None and options.once:
+        progress("--once polls: no WebSub subscriptions")
     try:
         follow = settings if options.feeds_path is None else None
         return asyncio.run(_connect(feeds, store, guard, sink, metrics, policy, options, progress, follow))
@@ -113,7 +121,19 @@ async def _connect(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with Fetcher(guard, FetchLimits()) as fetcher:
+    async with Fetcher(guard, FetchLimits()) as fetcher, contextlib.AsyncExitStack() as stack:
+        websub = None
+        if options.websub_listen is not None and not options.once:
+            websub = WebSub(
+                store, fetcher, metrics, options.websub_listen, lambda *push: connector.deliver_push(*push), utc_now,
+                callback_base=options.websub_callback_base, on_demoted=lambda _url: connector.wake(),
+            )  # fmt: skip
+            try:
+                await stack.enter_async_context(websub)
+            except OSError as err:
+                where = ":".join(map(str, options.websub_listen))
+                raise ConnectorError(f"--websub-listen {where}: {err.strerror or err}") from err
+            progress(f"WebSub callbacks on {websub.callback_base}/websub/…")
         pages = PageStage(
             store,
             fetcher,
@@ -124,7 +144,9 @@ async def _connect(
             progress=progress,
         )
         publisher = StatePublisher(follow, store) if follow is not None and not options.once else None
-        connector = Connector(feeds, store, fetcher, sink, metrics, policy=policy, pages=pages, on_committed=publisher)
+        connector = Connector(
+            feeds, store, fetcher, sink, metrics, policy=policy, pages=pages, on_committed=publisher, websub=websub
+        )
         group = None
         if follow is not None and not options.once:
             shown: list[object] = []

@@ -22,8 +22,16 @@ def _progress(message: str) -> None:
 
 def _cmd_connect(args: argparse.Namespace) -> int:
     from connectors.app import ConnectOptions, run_connect
+    from connectors.core.errors import ConnectorError
+    from connectors.websub import parse_listen
     from streams.infra.settings import load_settings
 
+    settings = load_settings()
+    listen_text = args.websub_listen or settings.websub_listen
+    try:
+        listen = parse_listen(listen_text) if listen_text else None
+    except ValueError as err:
+        raise ConnectorError(f"--websub-listen: {err}") from err
     options = ConnectOptions(
         feeds_path=args.feeds,
         once=args.once,
@@ -32,8 +40,10 @@ def _cmd_connect(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         min_interval=timedelta(seconds=args.min_interval) if args.min_interval is not None else None,
         page_deadline=timedelta(seconds=args.page_deadline),
+        websub_listen=listen,
+        websub_callback_base=args.websub_callback_base or settings.websub_callback_base,
     )
-    return run_connect(load_settings(), options, _progress)
+    return run_connect(settings, options, _progress)
 
 
 def _cmd_feed_parse(args: argparse.Namespace) -> int:
@@ -54,7 +64,7 @@ def _cmd_feed_add(args: argparse.Namespace) -> int:
     settings = load_settings()
     spec = feed_spec(
         args.url, args.name, outlet=args.outlet, language=args.language, interval=args.interval,
-        tags=tuple(args.tags), fulltext=args.fulltext,
+        tags=tuple(args.tags), fulltext=args.fulltext, priority=args.priority,
     )  # fmt: skip
     check_reachable(spec.url, args.allow_private_networks or settings.allow_private_networks)
     ensure_topics(settings)
@@ -225,6 +235,16 @@ def register(commands: Any, benches: Any) -> None:
         default=120.0,
         help="longest an article waits for its page before it is produced with the feed's text (default 120 s)",
     )
+    connect.add_argument(
+        "--websub-listen", metavar="HOST:PORT",
+        help="serve WebSub callbacks here and subscribe the feeds that declare a hub (also WIREWATCH_WEBSUB_LISTEN; "
+        "default: off, every feed polled)",
+    )  # fmt: skip
+    connect.add_argument(
+        "--websub-callback-base", metavar="URL",
+        help="the URL hubs reach --websub-listen at, e.g. https://connector-1.example (also "
+        "WIREWATCH_WEBSUB_CALLBACK_BASE; default http://HOST:PORT)",
+    )  # fmt: skip
     connect.set_defaults(handler=_cmd_connect)
 
     feed = commands.add_parser("feed", help="manage the feeds topic; offline feed tools")
@@ -240,6 +260,9 @@ def register(commands: Any, benches: Any) -> None:
     add.add_argument("--outlet", default=None, help="registry id of the publishing outlet (e.g. xinhua)")
     add.add_argument("--language", default=None, help="BCP-47 tag when the feed does not say")
     add.add_argument("--interval", default=None, help="fixed poll interval (e.g. 15m) instead of the adaptive one")
+    add.add_argument(
+        "--priority", choices=["normal", "high"], default=None, help="high: polled every 60 s (breaking news)"
+    )
     add.add_argument("--tag", action="append", default=[], dest="tags", help="a tag (repeat)")
     add.add_argument("--fulltext", choices=["auto", "always", "never"], default=None)
     add.add_argument("--allow-private-networks", action="store_true", help="accept loopback/private hosts (tests)")

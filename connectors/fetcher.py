@@ -6,7 +6,8 @@ deadline per fetch (per-read timeouts let a 1 byte/s server live forever), a byt
 decompression, conditional GET, a per-host concurrency limit and a minimum spacing between requests to
 one host. Feeds and pages share one ``Fetcher`` and so one politeness per host: a host that answers 429
 or 503 with ``Retry-After`` is left alone for that long (at most ``max_host_hold_s``) by every request,
-and a robots.txt ``Crawl-delay`` widens the host's spacing.
+and a robots.txt ``Crawl-delay`` widens the host's spacing. WebSub requests to a feed's hub (``post_form``) go
+through the same guard, deadline and per-host politeness.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -134,23 +135,56 @@ class Fetcher:
         cap = self.limits.max_bytes if max_bytes is None else max_bytes
         async with self._gate.slot(host):
             started = loop.time()
-            try:
-                async with asyncio.timeout(self.limits.deadline_s):
-                    result = await self._follow(url, validators, headers, cap)
-            except FeedFailure as failure:
-                result = FetchResult("failed", url, url, failure=failure)
-            except UrlRefused as refused:
-                result = FetchResult("failed", url, url, failure=FeedFailure(refused.reason, refused.detail))
-            except TimeoutError:
-                deadline = f"no complete response within {self.limits.deadline_s:g} s"
-                result = FetchResult("failed", url, url, failure=FeedFailure("timeout", deadline, retriable=True))
-            except aiohttp.ClientError as err:
-                result = FetchResult("failed", url, url, failure=_client_failure(err))
+            result = await self._guarded(url, lambda: self._follow(url, validators, headers, cap))
+        self._honour_retry_after(host, result)
+        return replace(result, elapsed_s=loop.time() - started)
+
+    def _honour_retry_after(self, host: str, result: FetchResult) -> None:
+        """A 429 or 503 with ``Retry-After`` holds the whole host (at most ``max_host_hold_s``)."""
         if result.status in (429, 503):
             retry_after = hints_from_headers(result.headers, datetime.now(UTC)).retry_after
             if retry_after is not None:
                 self._gate.hold(host, min(retry_after.total_seconds(), self.limits.max_host_hold_s))
+
+    async def post_form(self, url: str, form: dict[str, str], max_bytes: int = 64 * 1024) -> FetchResult:
+        """POST ``form`` (a WebSub request to a hub named by a feed: untrusted, so guarded like a fetch); redirects
+        are not followed. ``fetched`` with a 2xx, else ``failed``; never raises for what the remote side can cause."""
+        assert self._session is not None, "use Fetcher as an async context manager"
+        session = self._session
+        loop = asyncio.get_running_loop()
+        host = URL(url).host or ""
+
+        async def post() -> FetchResult:
+            self.guard.check_url(URL(url))
+            async with session.post(url, data=form, allow_redirects=False) as response:
+                headers = dict(response.headers)
+                body = await self._read_capped(response, max_bytes)
+                if response.status < 300:
+                    return FetchResult("fetched", url, url, response.status, body, headers)
+                reason = _status_failure(response.status, headers).reason if response.status >= 400 else "bad_response"
+                failure = FeedFailure(reason, f"HTTP {response.status}: {body[:200].decode('utf-8', 'replace')}")
+                return FetchResult("failed", url, url, response.status, body, headers, failure=failure)
+
+        async with self._gate.slot(host):
+            started = loop.time()
+            result = await self._guarded(url, post)
+        self._honour_retry_after(host, result)
         return replace(result, elapsed_s=loop.time() - started)
+
+    async def _guarded(self, url: str, request: Callable[[], Awaitable[FetchResult]]) -> FetchResult:
+        """``request()`` within the deadline, every failure the remote side can cause as a failed result."""
+        try:
+            async with asyncio.timeout(self.limits.deadline_s):
+                return await request()
+        except FeedFailure as failure:
+            return FetchResult("failed", url, url, failure=failure)
+        except UrlRefused as refused:
+            return FetchResult("failed", url, url, failure=FeedFailure(refused.reason, refused.detail))
+        except TimeoutError:
+            deadline = f"no complete response within {self.limits.deadline_s:g} s"
+            return FetchResult("failed", url, url, failure=FeedFailure("timeout", deadline, retriable=True))
+        except aiohttp.ClientError as err:
+            return FetchResult("failed", url, url, failure=_client_failure(err))
 
     def take_over(self, url: str) -> None:
         """``url``'s host was until now polled by another connector, maybe an instant ago: wait one spacing

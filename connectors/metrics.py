@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from connectors.core.fulltext import PAGE_OUTCOMES
 from connectors.core.schedule import FAILURE_REASONS, FEED_HEALTH, FeedState, feed_health
+from connectors.core.websub import STATUSES, Subscription
 from streams import __version__
 from streams.core.models import Article
 from streams.infra.observability import add_process_collectors
@@ -24,6 +25,13 @@ from streams.infra.observability import add_process_collectors
 FETCH_OUTCOMES = ("fetched", "not_modified", "unchanged", "failed")
 """``unchanged``: a 200 whose body hashes like the last one (a server with stale validators)."""
 
+
+PUSH_OUTCOMES = ("accepted", "bad_signature", "unknown_callback", "too_large", "not_a_feed", "failed")
+"""A WebSub content distribution: produced like a poll, or refused (counted, logged, never an exception)."""
+VERIFICATION_OUTCOMES = ("echoed", "refused", "denied")
+"""A hub's verification of intent: ``echoed`` (it matched a request of ours), ``refused`` (404), ``denied`` (the
+hub refused the subscription)."""
+HUB_REQUEST_OUTCOMES = ("accepted", "failed")
 
 UNLISTED_OUTLET = "unknown"
 """The ``outlet`` label of feeds whose entry in the feed list names no outlet."""
@@ -89,6 +97,39 @@ class ConnectorMetrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=registry,
         )
+        self.websub_pushes = Counter(
+            "wirewatch_websub_pushes",
+            "WebSub content distributions by outcome (every one but 'too_large' and 'unknown_callback' answered 2xx).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.websub_verifications = Counter(
+            "wirewatch_websub_verifications",
+            "Hubs' verifications of intent by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.websub_requests = Counter(
+            "wirewatch_websub_hub_requests",
+            "Subscribe and unsubscribe requests sent to hubs, by mode and outcome (the hub's answer to the POST).",
+            ["mode", "outcome"],
+            registry=registry,
+        )
+        self.websub_subscriptions = Gauge(
+            "wirewatch_websub_subscriptions",
+            "This connector's WebSub subscriptions by status (active ones are pushed, the others polled as usual).",
+            ["status"],
+            registry=registry,
+        )
+        for outcome in PUSH_OUTCOMES:
+            self.websub_pushes.labels(outcome)
+        for outcome in VERIFICATION_OUTCOMES:
+            self.websub_verifications.labels(outcome)
+        for mode in ("subscribe", "unsubscribe"):
+            for outcome in HUB_REQUEST_OUTCOMES:
+                self.websub_requests.labels(mode, outcome)
+        for status in STATUSES:
+            self.websub_subscriptions.labels(status)
         for outcome in PAGE_OUTCOMES:
             self.page_fetches.labels(outcome)
         for outcome in FETCH_OUTCOMES:
@@ -106,6 +147,11 @@ class ConnectorMetrics:
     def produced(self, articles: Iterable[Article]) -> None:
         for outlet, count in Tally(article.source.outlet or UNLISTED_OUTLET for article in articles).items():
             self.articles_produced.labels(outlet).inc(count)
+
+    def count_subscriptions(self, subs: Iterable[Subscription]) -> None:
+        counts = Tally(sub.status for sub in subs)
+        for status in STATUSES:
+            self.websub_subscriptions.labels(status).set(counts[status])
 
     def count_health(self, states: Iterable[FeedState], now: datetime) -> None:
         counts = Tally(feed_health(state, now) for state in states)

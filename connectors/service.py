@@ -6,6 +6,8 @@ feed states and the seen articles in one SQLite transaction. A crash before the 
 cycle's articles with the same keys (the ids are deterministic), which downstream de-duplicates by id.
 New articles whose feed wants their pages (``connectors.core.fulltext``) are not produced by the cycle:
 the same commit queues them for the page stage (``connectors.pages``), which runs beside the cycles.
+A WebSub push (``connectors.websub``) takes the same path — de-duplicate, produce, flush, commit — one delivery
+at a time with the cycles' (a lock), so a push and a poll of one entry produce it once.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from connectors.core.schedule import (
     advance,
     hints_from_headers,
 )
+from connectors.core.websub import HubLinks, hub_missed
 from connectors.fetcher import Fetcher, FetchResult
 from connectors.metrics import ConnectorMetrics
 from connectors.pages import PageStage
 from connectors.producer import ArticleSink
 from connectors.state import StateStore
+from connectors.websub import PushOutcome, WebSub
 from streams.core.errors import BrokerUnavailable
 
 log = logging.getLogger("wirewatch.connector")
@@ -54,7 +58,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class FeedPoll:
-    """One feed's poll before de-duplication: the outcome for the scheduler and the parsed entries."""
+    """One feed's poll (or push) before de-duplication: the outcome for the scheduler and the parsed entries."""
 
     spec: FeedSpec
     state: FeedState
@@ -62,6 +66,19 @@ class FeedPoll:
     entries: tuple[FeedEntry, ...]
     metric_outcome: str
     elapsed_s: float
+    websub: HubLinks | None = None
+    """The hub the feed declared (a successful poll's parse)."""
+    pushed: bool = False
+    """Entries a hub pushed: the feed's schedule is left as it is."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery of polls (or a push) produced, queued and skipped."""
+
+    fresh: int
+    duplicates: int
+    queued: int
 
 
 @dataclass(frozen=True)
@@ -103,9 +120,11 @@ class Connector:
         batch_size: int = 200,
         pages: PageStage | None = None,
         on_committed: Callable[[Sequence[FeedState]], Awaitable[None]] | None = None,
+        websub: WebSub | None = None,
     ) -> None:
         """Without ``pages`` every article is produced with the feed's text (the ``fulltext`` settings unused);
-        ``on_committed`` gets the feed states of each committed cycle (to move them with the feeds)."""
+        ``on_committed`` gets the feed states of each committed cycle (to move them with the feeds); with
+        ``websub`` the feeds that declare a hub are subscribed and their pushes delivered (``deliver_push``)."""
         self.feeds = list(feeds)
         self.store = store
         self.fetcher = fetcher
@@ -118,12 +137,17 @@ class Connector:
         self.batch_size = batch_size
         self.pages = pages
         self.on_committed = on_committed
+        self.websub = websub
+        self._delivering = asyncio.Lock()
+        """One delivery (dedupe → produce → flush → commit) at a time: a cycle's or a push's."""
         self._fulltext = {spec.url: spec.fulltext for spec in self.feeds}
         self._changed = asyncio.Event()
         """Set when the feed list changed: an idle loop looks for due feeds at once."""
         self._polling: dict[str, asyncio.Task[FeedPoll]] = {}
         """The cycle under way's polls by feed URL."""
         self.metrics.add_outlets(spec.outlet for spec in self.feeds)
+        if websub is not None:
+            websub.hold(self.feeds)
 
     def set_feeds(self, feeds: Sequence[FeedSpec]) -> None:
         """Replace the feed list (feeds managed at run time, or hosts moved between connectors): a new feed is
@@ -142,7 +166,13 @@ class Connector:
                 self.fetcher.take_over(spec.url)
         self._fulltext = {**self._fulltext, **{spec.url: spec.fulltext for spec in self.feeds}}
         self.metrics.add_outlets(spec.outlet for spec in self.feeds)
+        if self.websub is not None:
+            self.websub.hold(self.feeds)
         self._count_health(self.clock())
+        self._changed.set()
+
+    def wake(self) -> None:
+        """Look for due feeds now (a feed's hub stopped pushing: it is due)."""
         self._changed.set()
 
     def due_feeds(self) -> list[FeedSpec]:
@@ -158,17 +188,17 @@ class Connector:
 
     async def run(self, stop: asyncio.Event, *, once: bool, progress: Callable[[str], None]) -> int:
         """Poll until ``stop`` is set (or one pass over the due feeds with ``once``, then until every queued
-        page is resolved); return cycles run. The page stage runs beside the cycles the whole time."""
-        if self.pages is None:
-            return await self._cycles(stop, once=once, progress=progress)
-        pages_stop = asyncio.Event()
-        page_stage = asyncio.create_task(self.pages.run(pages_stop))
+        page is resolved); return cycles run. The page stage and WebSub's renewals run beside the cycles."""
+        beside_stop = asyncio.Event()
+        tasks = [asyncio.create_task(self.pages.run(beside_stop))] if self.pages is not None else []
+        if self.websub is not None and not once:
+            tasks.append(asyncio.create_task(self.websub.run(beside_stop)))
         try:
             cycles = await self._cycles(stop, once=once, progress=progress)
         finally:
-            pages_stop.set()
-            await page_stage
-        if once and not stop.is_set() and (waiting := self.store.queued_count()):
+            beside_stop.set()
+            await asyncio.gather(*tasks)
+        if self.pages is not None and once and not stop.is_set() and (waiting := self.store.queued_count()):
             progress(f"resolving {waiting} queued pages")
             await self.pages.run(stop, until_empty=True)
         return cycles
@@ -241,6 +271,47 @@ class Connector:
             self._polling = {}
         kept = {spec.url for spec in self.feeds}
         polls = [poll for poll in polls if poll.spec.url in kept]
+        async with self._delivering:
+            delivery = await self._deliver(polls)
+        kinds = Counter(poll.outcome.kind for poll in polls)
+        return CycleReport(
+            feeds=len(polls),
+            fetched=kinds["fetched"],
+            not_modified=kinds["not_modified"],
+            failed=kinds["failed"],
+            new_articles=delivery.fresh,
+            duplicates=delivery.duplicates,
+            elapsed_s=perf_counter() - started,
+            queued_for_pages=delivery.queued,
+        )
+
+    async def deliver_push(self, spec: FeedSpec, body: bytes, headers: dict[str, str]) -> PushOutcome:
+        """A hub's verified push of ``spec``: parsed like a poll's body, then delivered like a poll's entries
+        (the feed's schedule untouched). ``failed`` when Kafka did not take it (the hub should send it again)."""
+        now = self.clock()
+        try:
+            parsed = await asyncio.to_thread(parse_feed, body, spec, now, headers, self.parse_limits)
+        except FeedFailure as failure:
+            log.warning("feed %s: a WebSub push is not a feed we can read: %s", spec.name, failure)
+            return "not_a_feed"
+        except Exception:  # a parser bug must not stop the server: logged with its traceback
+            log.exception("feed %s: normalisation of a push crashed", spec.name)
+            return "not_a_feed"
+        async with self._delivering:
+            if spec.url not in {s.url for s in self.feeds}:
+                return "accepted"  # the feed left this connector meanwhile: its next owner polls it
+            state = self.store.feed_states([spec.url])[spec.url]
+            push = FeedPoll(spec, state, PollOutcome("fetched"), parsed.entries, "pushed", 0.0, pushed=True)
+            try:
+                delivery = await self._deliver([push])
+            except BrokerUnavailable as err:
+                log.warning("feed %s: a push was not committed: %s", spec.name, err)
+                return "failed"
+        log.info("feed %s: push with %d new articles, %d duplicates", spec.name, delivery.fresh, delivery.duplicates)
+        return "accepted"
+
+    async def _deliver(self, polls: Sequence[FeedPoll]) -> Delivery:
+        """De-duplicate, produce, flush, then commit the states and the seen entries (hold ``_delivering``)."""
         entries = [entry for poll in polls for entry in poll.entries]
         fresh, duplicates = self.store.unseen(entries)
         queued = [
@@ -254,37 +325,42 @@ class Connector:
             self.sink.send(entry)
         self.sink.flush()
         flushed = perf_counter()
-        new_by_feed = Counter(entry.article.source.feed_url for entry in fresh)
+        fresh_by_feed: dict[str, list[FeedEntry]] = {}
+        for entry in fresh:
+            fresh_by_feed.setdefault(entry.article.source.feed_url, []).append(entry)
         now = self.clock()
-        new_states = [
-            advance(
-                poll.state,
-                _with_new_entries(poll.outcome, new_by_feed[poll.spec.url]),
-                now,
-                self.rng,
-                self.policy,
-                poll.spec.interval,
-            )
-            for poll in polls
-        ]
+        self._follow_hubs(polls, fresh_by_feed, now)
+        new_states = [self._advanced(poll, len(fresh_by_feed.get(poll.spec.url, ())), now) for poll in polls]
         self.store.commit(new_states, direct, now, queued)
         self.metrics.commit_window.observe(perf_counter() - flushed)
         if self.on_committed is not None:
             await self.on_committed(new_states)
-        self._count(polls, direct, [e for e in entries if id(e) not in handed_over], now)
+        self._count([p for p in polls if not p.pushed], direct, [e for e in entries if id(e) not in handed_over], now)
         if queued and self.pages is not None:
             self.pages.wake()
-        kinds = Counter(poll.outcome.kind for poll in polls)
-        return CycleReport(
-            feeds=len(polls),
-            fetched=kinds["fetched"],
-            not_modified=kinds["not_modified"],
-            failed=kinds["failed"],
-            new_articles=len(fresh),
-            duplicates=duplicates,
-            elapsed_s=perf_counter() - started,
-            queued_for_pages=len(queued),
-        )
+        return Delivery(len(fresh), duplicates, len(queued))
+
+    def _advanced(self, poll: FeedPoll, new_entries: int, now: datetime) -> FeedState:
+        """A poll's feed state after it; a push leaves the state as it was (written again: it names the entries)."""
+        if poll.pushed:
+            return poll.state
+        pushed = self.websub is not None and self.websub.is_pushed(poll.spec.url, now)
+        outcome = _with_new_entries(poll.outcome, new_entries)
+        return advance(poll.state, outcome, now, self.rng, self.policy, poll.spec.cadence(pushed))
+
+    def _follow_hubs(self, polls: Sequence[FeedPoll], fresh: dict[str, list[FeedEntry]], now: datetime) -> None:
+        """Subscribe the feeds whose polls found a hub; a pushed feed whose poll found entries its hub should have
+        pushed goes back to polling (before its next poll is planned)."""
+        if self.websub is None:
+            return
+        for poll in polls:
+            url = poll.spec.url
+            if poll.pushed:
+                continue
+            if self.websub.is_pushed(url, now) and hub_missed((e.article.published for e in fresh.get(url, ())), now):
+                self.websub.missed(url)
+            if poll.websub is not None:
+                self.websub.discovered(poll.spec, poll.websub)
 
     async def _poll(self, spec: FeedSpec, state: FeedState) -> FeedPoll:
         result = await self.fetcher.fetch(spec.url, state.validators)
@@ -312,7 +388,7 @@ class Connector:
             hints_from_headers(result.headers, now, ttl=parsed.ttl),
             validators=result.validators,
         )
-        return FeedPoll(spec, state, outcome, parsed.entries, "fetched", result.elapsed_s)
+        return FeedPoll(spec, state, outcome, parsed.entries, "fetched", result.elapsed_s, parsed.websub)
 
     def _count(
         self,

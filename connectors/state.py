@@ -1,5 +1,5 @@
-"""The connector's memory in one SQLite file (WAL): per-feed state, every article already produced, and the
-articles waiting for their pages.
+"""The connector's memory in one SQLite file (WAL): per-feed state, every article already produced, the
+articles waiting for their pages, and the feeds' WebSub subscriptions (with their secrets).
 
 The seen table is what makes de-duplication hold across re-polls, across feeds (same canonical URL ⇒
 same id) and across restarts. It is written only *after* the producer flushed, in the same transaction
@@ -18,14 +18,16 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from connectors.core.normalize import FeedEntry
 from connectors.core.schedule import FeedState, Validators
+from connectors.core.websub import Status, Subscription
 from streams.core.models import Article
 from streams.infra.settings import Settings
 
-_SCHEMA_VERSION = 2
-_READABLE_VERSIONS = (0, 1, _SCHEMA_VERSION)  # 0: a new file; 1 had no page_queue (created below)
+_SCHEMA_VERSION = 3
+_READABLE_VERSIONS = (0, 1, 2, _SCHEMA_VERSION)  # 0: a new file; 1 had no page_queue, 2 no websub (created below)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed_state (
     url TEXT PRIMARY KEY,
@@ -48,6 +50,26 @@ CREATE TABLE IF NOT EXISTS page_queue (
     article TEXT NOT NULL,
     queued_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS websub (
+    feed_url TEXT PRIMARY KEY,
+    hub TEXT NOT NULL, topic TEXT NOT NULL,
+    callback_id TEXT NOT NULL UNIQUE, secret TEXT NOT NULL,
+    status TEXT NOT NULL, requested_at TEXT NOT NULL,
+    verified_at TEXT, lease_s INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0, retry_at TEXT, last_error TEXT
+);
+"""
+# The column order of websub rows, shared by _row_from_subscription and _subscription_from_row.
+_SELECT_SUBSCRIPTIONS = """
+SELECT feed_url, hub, topic, callback_id, secret, status, requested_at, verified_at, lease_s, failures, retry_at,
+       last_error
+FROM websub ORDER BY feed_url
+"""
+_UPSERT_SUBSCRIPTION = """
+INSERT OR REPLACE INTO websub (
+    feed_url, hub, topic, callback_id, secret, status, requested_at, verified_at, lease_s, failures, retry_at,
+    last_error
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # The column order of feed_state rows, shared by _row_from_state and _state_from_row.
 _SELECT_STATES = """
@@ -201,6 +223,23 @@ class StateStore:
                 _INSERT_SEEN, [(article_id, url, state.url, guid, _iso(now)) for article_id, url, guid in produced]
             )
 
+    def subscriptions(self) -> list[Subscription]:
+        with closing(self._db.execute(_SELECT_SUBSCRIPTIONS)) as rows:
+            return [_subscription_from_row(row) for row in rows]
+
+    def save_subscription(self, sub: Subscription) -> None:
+        self._db.execute(_UPSERT_SUBSCRIPTION, _row_from_subscription(sub))
+
+    def forget_subscription(self, feed_url: str) -> None:
+        self._db.execute("DELETE FROM websub WHERE feed_url = ?", (feed_url,))
+
+    def poll_soon(self, url: str, at: datetime) -> None:
+        """Bring the feed's next poll forward to ``at`` (its hub stopped pushing: back to its normal schedule)."""
+        self._db.execute(
+            "UPDATE feed_state SET next_poll = ? WHERE url = ? AND (next_poll IS NULL OR next_poll > ?)",
+            (_iso(at), url, _iso(at)),
+        )
+
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
 
@@ -238,6 +277,23 @@ def _state_from_row(row: Sequence[object]) -> FeedState:
         last_success=_parse_iso(success),
         last_error=_opt(error),
     )
+
+
+def _row_from_subscription(sub: Subscription) -> tuple[object, ...]:
+    return (
+        sub.feed_url, sub.hub, sub.topic, sub.callback_id, sub.secret, sub.status, _iso(sub.requested_at),
+        _iso(sub.verified_at), sub.lease_s, sub.failures, _iso(sub.retry_at), sub.last_error,
+    )  # fmt: skip
+
+
+def _subscription_from_row(row: Sequence[object]) -> Subscription:
+    (feed_url, hub, topic, callback_id, secret, status, requested, verified, lease, failures, retry, error) = row
+    return Subscription(
+        feed_url=str(feed_url), hub=str(hub), topic=str(topic), callback_id=str(callback_id), secret=str(secret),
+        status=cast(Status, status), requested_at=datetime.fromisoformat(str(requested)),
+        verified_at=_parse_iso(verified), lease_s=int(str(lease)) if lease is not None else None,
+        failures=int(str(failures)), retry_at=_parse_iso(retry), last_error=_opt(error),
+    )  # fmt: skip
 
 
 def _opt(value: object) -> str | None:

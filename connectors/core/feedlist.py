@@ -1,4 +1,4 @@
-"""The feed list: ``feeds: [{url, name, outlet?, language?, interval?, tags?, fulltext?}]``, precise errors.
+"""The feed list: ``feeds: [{url, name, outlet?, language?, interval?, priority?, tags?, fulltext?}]``, precise errors.
 
 The YAML is composed into nodes (not loaded into plain objects) so that every error can name the file,
 the line and column, and the field: ``world.yaml:12:10: feeds[3].url: expected an http(s) URL``.
@@ -18,11 +18,12 @@ import yaml
 from pydantic import AwareDatetime, Field
 
 from connectors.core.errors import FeedListError
+from connectors.core.schedule import PRIORITIES, Cadence, Priority
 from connectors.core.text import normalise_language
 from connectors.core.urls import canonical_url
 from streams.core.models import VersionedModel
 
-_FIELDS = ("url", "name", "outlet", "language", "interval", "tags", "fulltext")
+_FIELDS = ("url", "name", "outlet", "language", "interval", "priority", "tags", "fulltext")
 FULLTEXT_MODES = ("auto", "always", "never")
 FulltextMode = Literal["auto", "always", "never"]
 _OUTLET_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
@@ -33,8 +34,9 @@ _NAME_LIMIT = 120
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed as the operator listed it. ``interval`` (when set) replaces the adaptive interval;
-    ``fulltext`` says when its articles' pages are fetched (``connectors.core.fulltext``)."""
+    """One feed as the operator listed it. ``interval`` (when set) replaces the adaptive interval; ``priority:
+    high`` polls it every minute (``connectors.core.schedule.base_interval``); ``fulltext`` says when its
+    articles' pages are fetched (``connectors.core.fulltext``)."""
 
     url: str
     name: str
@@ -43,6 +45,10 @@ class FeedSpec:
     interval: timedelta | None = None
     tags: tuple[str, ...] = ()
     fulltext: FulltextMode = "auto"
+    priority: Priority = "normal"
+
+    def cadence(self, pushed: bool = False) -> Cadence:
+        return Cadence(self.interval, self.priority, pushed)
 
 
 def parse_feed_list(text: str, filename: str) -> tuple[FeedSpec, ...]:
@@ -96,7 +102,9 @@ def _feed(node: yaml.Node, filename: str, path: str) -> tuple[FeedSpec, dict[str
         raise FeedListError(f"{_where(filename, fields[field][1].start_mark)}: {path}.{field}: {message}")
 
     tags = _tags(fields["tags"][1], filename, f"{path}.tags") if "tags" in fields else ()
-    values = {field: scalar(field) for field in ("url", "name", "outlet", "language", "interval", "fulltext")}
+    values = {
+        field: scalar(field) for field in ("url", "name", "outlet", "language", "interval", "priority", "fulltext")
+    }
     spec = _checked_spec(values, tags, fail)
     return spec, {field: value.start_mark for field, (_, value) in fields.items()}
 
@@ -123,6 +131,11 @@ def _checked_spec(
     duration = _duration(interval) if interval is not None else None
     if interval is not None and duration is None:
         fail("interval", f"expected seconds or a duration such as '15m', '2h', '1d', got {interval!r}")
+    priority = values.get("priority") or "normal"
+    if priority not in PRIORITIES:
+        fail("priority", f"expected one of {', '.join(PRIORITIES)}, got {priority!r}")
+    if priority == "high" and duration is not None:
+        fail("priority", "a high-priority feed is polled every minute: drop its interval")
     fulltext = values.get("fulltext") or "auto"
     if fulltext not in FULLTEXT_MODES:
         fail("fulltext", f"expected one of {', '.join(FULLTEXT_MODES)}, got {fulltext!r}")
@@ -136,6 +149,7 @@ def _checked_spec(
         interval=duration,
         tags=tuple(tag.strip() for tag in tags),
         fulltext=cast(FulltextMode, fulltext),
+        priority=priority,
     )
 
 
@@ -148,6 +162,7 @@ def feed_spec(
     interval: str | None = None,
     tags: tuple[str, ...] = (),
     fulltext: str | None = None,
+    priority: str | None = None,
 ) -> FeedSpec:
     """One feed from the command line or the API, checked by the feed list's rules; the name defaults to the
     URL's host and path. Raises ``FeedListError`` naming the field."""
@@ -160,6 +175,7 @@ def feed_spec(
     values = {
         "url": url.strip(), "name": (name or "").strip() or default_name, "outlet": outlet or None,
         "language": language or None, "interval": interval or None, "fulltext": fulltext or None,
+        "priority": priority or None,
     }  # fmt: skip
     return _checked_spec(values, tags, fail)
 
@@ -183,6 +199,7 @@ class FeedRecord(VersionedModel):
     interval_s: float | None = None
     tags: tuple[str, ...] = ()
     fulltext: FulltextMode = "auto"
+    priority: Priority = "normal"
     paused: bool = False
     paused_reason: str | None = None
     updated_at: AwareDatetime
@@ -192,7 +209,7 @@ class FeedRecord(VersionedModel):
         return cls(
             feed_id=feed_id_for(spec.url), url=spec.url, name=spec.name, outlet=spec.outlet, language=spec.language,
             interval_s=spec.interval.total_seconds() if spec.interval else None, tags=spec.tags,
-            fulltext=spec.fulltext, paused=paused, paused_reason=paused_reason, updated_at=now,
+            fulltext=spec.fulltext, priority=spec.priority, paused=paused, paused_reason=paused_reason, updated_at=now,
         )  # fmt: skip
 
     @property
@@ -201,7 +218,9 @@ class FeedRecord(VersionedModel):
 
     def spec(self) -> FeedSpec:
         interval = timedelta(seconds=self.interval_s) if self.interval_s else None
-        return FeedSpec(self.url, self.name, self.outlet, self.language, interval, self.tags, self.fulltext)
+        return FeedSpec(
+            self.url, self.name, self.outlet, self.language, interval, self.tags, self.fulltext, self.priority
+        )
 
     def same_feed(self, other: FeedRecord) -> bool:
         """The same feed settings, whatever the time stamp (a sync leaves such a record alone)."""

@@ -27,6 +27,7 @@ from connectors.core.text import (
     normalise_whitespace,
 )
 from connectors.core.urls import article_id_for_guid, article_id_for_url, canonical_url, host_of
+from connectors.core.websub import HubLinks, discover_hub
 from streams.core.models import Article, Source
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
@@ -62,6 +63,8 @@ class ParsedFeed:
     """Entries dropped: beyond ``max_entries`` or with neither a usable link nor a GUID."""
     warning: str | None = None
     """A survivable parser complaint, one line."""
+    websub: HubLinks | None = None
+    """The feed's WebSub hub and self links, when it declares both."""
 
 
 def parse_feed(
@@ -94,6 +97,7 @@ def parse_feed(
         ttl=_ttl(parsed.feed.get("ttl")),
         skipped=len(parsed.entries) - len(entries),
         warning=problem,
+        websub=discover_hub(link for link in parsed.feed.get("links") or () if isinstance(link, Mapping)),
     )
 
 

@@ -4,7 +4,9 @@ The interval adapts to how often new entries appear (an exponentially weighted r
 per second), is clamped to [min, max] with jitter so feeds do not synchronise, never undercuts what
 the server asked for (``Retry-After``, ``Cache-Control: max-age``, ``Expires``, RSS ``<ttl>``), backs off
 exponentially on failures, and pauses a feed after repeated failures (keeping the reason) until a
-later probe succeeds.
+later probe succeeds. What a feed asks of it beyond its history is its ``Cadence``: an operator's fixed
+interval, ``priority: high`` (every minute, below the usual floor) or a live WebSub subscription (a safety-net
+poll every few hours, since its hub pushes the entries).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
 OutcomeKind = Literal["fetched", "not_modified", "failed"]
+Priority = Literal["normal", "high"]
+PRIORITIES: tuple[Priority, ...] = ("normal", "high")
 
 FAILURE_REASONS: tuple[str, ...] = (
     "refused", "bad_url", "dns", "connection", "tls", "timeout", "too_large", "too_many_redirects",
@@ -118,9 +122,14 @@ class PollOutcome:
 @dataclass(frozen=True)
 class SchedulePolicy:
     min_interval: timedelta = timedelta(minutes=5)
+    """The floor of every interval but a high-priority feed's."""
     max_interval: timedelta = timedelta(hours=24)
-    first_interval: timedelta = timedelta(hours=1)
-    """Interval before the rate of new entries is known."""
+    first_interval: timedelta = timedelta(minutes=10)
+    """Interval before the rate of new entries is known (two successful polls; decision 0907)."""
+    high_priority_interval: timedelta = timedelta(seconds=60)
+    """A ``priority: high`` feed's interval, allowed below ``min_interval`` (server hints still win)."""
+    pushed_interval: timedelta = timedelta(hours=3)
+    """A feed whose WebSub hub pushes its entries: the safety-net poll that notices a hub gone quiet."""
     jitter: float = 0.1
     """Each wait is multiplied by a factor drawn from [1 - jitter, 1 + jitter]."""
     rate_weight: float = 0.3
@@ -134,6 +143,31 @@ class SchedulePolicy:
 
 
 DEFAULT_POLICY = SchedulePolicy()
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """What one feed asks of the schedule beyond its own history."""
+
+    interval: timedelta | None = None
+    """The operator's fixed interval (``interval:`` in the feed list) instead of the adaptive one."""
+    priority: Priority = "normal"
+    pushed: bool = False
+    """A live WebSub subscription delivers the feed's entries."""
+
+
+ADAPTIVE = Cadence()
+
+
+def base_interval(state: FeedState, cadence: Cadence, policy: SchedulePolicy) -> tuple[timedelta, timedelta]:
+    """The interval before jitter and server hints, and the floor it may be jittered down to — the one rule for
+    every kind of feed: high priority every ``high_priority_interval`` (its jitter kept, below ``min_interval``),
+    a pushed feed every ``pushed_interval``, else the operator's interval or the adaptive one."""
+    if cadence.priority == "high":
+        return policy.high_priority_interval, policy.high_priority_interval * (1 - policy.jitter)
+    if cadence.pushed:
+        return policy.pushed_interval, policy.min_interval
+    return cadence.interval or _interval_from_rate(state.entry_rate, policy), policy.min_interval
 
 
 @dataclass(frozen=True)
@@ -188,7 +222,7 @@ def advance(
     now: datetime,
     rng: Rng,
     policy: SchedulePolicy = DEFAULT_POLICY,
-    fixed_interval: timedelta | None = None,
+    cadence: Cadence = ADAPTIVE,
 ) -> FeedState:
     """The feed's state after ``outcome`` was observed at ``now`` (``next_poll`` included)."""
     if outcome.kind == "failed":
@@ -215,7 +249,7 @@ def advance(
             last_success=now,
             last_error=None,
         )
-    return replace(updated, next_poll=next_poll_at(updated, outcome, now, rng, policy, fixed_interval))
+    return replace(updated, next_poll=next_poll_at(updated, outcome, now, rng, policy, cadence))
 
 
 def next_poll_at(
@@ -224,18 +258,17 @@ def next_poll_at(
     now: datetime,
     rng: Rng,
     policy: SchedulePolicy = DEFAULT_POLICY,
-    fixed_interval: timedelta | None = None,
+    cadence: Cadence = ADAPTIVE,
 ) -> datetime:
     """When to poll again, given the state *after* ``outcome`` (see ``advance``)."""
     if state.is_paused:
         pause = min(policy.pause_for * 2 ** max(state.pauses - 1, 0), policy.max_pause)
         return now + _jittered(pause, rng, policy)
+    wait, floor = base_interval(state, cadence, policy)
     if outcome.kind == "failed":
         wait = min(policy.failure_backoff * 2 ** (state.consecutive_failures - 1), policy.max_interval)
-    else:
-        wait = fixed_interval or _interval_from_rate(state.entry_rate, policy)
-    wait = max(_jittered(wait, rng, policy), outcome.hints.wait())
-    return now + min(max(wait, policy.min_interval), policy.max_interval)
+    wait = max(_jittered(wait, rng, policy), floor, outcome.hints.wait())
+    return now + min(wait, policy.max_interval)
 
 
 def _updated_rate(state: FeedState, outcome: PollOutcome, now: datetime, policy: SchedulePolicy) -> float | None:

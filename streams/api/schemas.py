@@ -17,7 +17,7 @@ from streams.api.records import DESK_NAME_PATTERN, WebhookFormat, WebhookRecord
 from streams.core.alerts import HOURLY_WINDOWS_KEPT
 from streams.core.entities import MAX_CONTEXT, MAX_NAMES
 from streams.core.history import HistoryStory, LookbackStatus
-from streams.core.models import Alert, DeskEntity, EntityType, Watch, WatchScope
+from streams.core.models import Alert, AlertKind, DeskEntity, EntityType, Watch, WatchScope
 
 MAX_ALERTS_PAGE = 500
 Label = Annotated[str, Field(min_length=1, max_length=100)]
@@ -28,13 +28,17 @@ class RequestModel(BaseModel):
 
 
 class WatchCreate(RequestModel):
-    entities: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=2, max_length=2)]
-    """Two registry or desk-entity ids or names (the same resolution as ``wirewatch watch add``)."""
+    entities: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=2)]
+    """Two registry or desk-entity ids or names (the same resolution as ``wirewatch watch add``); one, with
+    ``surges``, to be told of that entity's surges only."""
     scope: WatchScope = "article"
     topics: Annotated[list[Label], Field(max_length=20)] = []
     state_sourced_only: bool = False
     cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 6 * 3600
     channels: Annotated[list[Label], Field(max_length=20)] = []
+    surges: bool = False
+    """Also alert (kind ``surge``) when the pair's articles grow fast against its recent days."""
+    surge_min_count: Annotated[int, Field(ge=2, le=10_000)] = 5
     since: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     """Also look back this far over the retained articles (``7d``): the matches become the watch's history."""
 
@@ -68,6 +72,8 @@ class FeedCreate(RequestModel):
     """A fixed poll interval (``15m``) instead of the adaptive one."""
     tags: Annotated[list[Label], Field(max_length=20)] = []
     fulltext: Literal["auto", "always", "never"] | None = None
+    priority: Literal["normal", "high"] | None = None
+    """``high``: polled every 60 s (breaking news), whatever the adaptive schedule says."""
 
 
 class FeedPause(RequestModel):
@@ -79,6 +85,8 @@ class WatchUpdate(RequestModel):
 
     cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] | None = None
     channels: Annotated[list[Label], Field(max_length=20)] | None = None
+    surges: bool | None = None
+    surge_min_count: Annotated[int, Field(ge=2, le=10_000)] | None = None
 
 
 class WebhookCreate(RequestModel):
@@ -104,6 +112,8 @@ class AlertQuery(RequestModel):
     until: AwareDatetime | None = None
     """Alerts fired before this time."""
     watch: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    kind: AlertKind | None = None
+    """Only ``pair`` alerts (a watched pair in a new story) or only ``surge`` alerts."""
     limit: Annotated[int, Field(ge=1, le=MAX_ALERTS_PAGE)] = 50
     cursor: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     """``next_cursor`` of the previous page (send the same filters with it)."""

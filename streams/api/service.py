@@ -477,6 +477,8 @@ class DeskApi:
                 cooldown_s=spec.cooldown_s,
                 channels=spec.channels,
                 desk_entities=visible_entities(self.entities.records, desk),
+                surges=spec.surges,
+                surge_min_count=spec.surge_min_count,
             )
         except WatchError as err:
             raise ApiProblem(422, "invalid_watch", str(err)) from err
@@ -587,8 +589,9 @@ class DeskApi:
         assert isinstance(query, AlertQuery)
         before = self._page_cursor(query.cursor) if query.cursor else None
         rows = self.store.query(
-            desk, since=query.since, until=query.until, watch_id=query.watch, before=before, limit=query.limit
-        )
+            desk, since=query.since, until=query.until, watch_id=query.watch, before=before, limit=query.limit,
+            kind=query.kind,
+        )  # fmt: skip
         generation = self.store.generation
         next_cursor = _encode_cursor(event_id(generation, rows[-1].cursor)) if len(rows) == query.limit else None
         page = {
@@ -780,6 +783,7 @@ class DeskApi:
             spec = feed_spec(
                 spec_in.url, spec_in.name, outlet=spec_in.outlet, language=spec_in.language,
                 interval=spec_in.interval, tags=tuple(spec_in.tags), fulltext=spec_in.fulltext,
+                priority=spec_in.priority,
             )  # fmt: skip
             guard = UrlGuard(allow_private_networks=self.settings.allow_private_networks)
             await asyncio.to_thread(guard.check_resolved, spec.url)

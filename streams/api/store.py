@@ -172,13 +172,16 @@ class AlertStore:
         watch_id: str | None,
         before: int | None,
         limit: int,
+        kind: str | None = None,
     ) -> list[StoredAlert]:
-        """Newest first: ``since <= fired_at < until``, optionally one watch, below cursor ``before``."""
+        """Newest first: ``since <= fired_at < until``, optionally one watch or one kind, below cursor ``before``
+        (the stored body is the current contract, so it always names its kind)."""
         where, args = ["desk=?"], [desk]
         for clause, value in (
             ("fired_at>=?", since.timestamp() if since else None),
             ("fired_at<?", until.timestamp() if until else None),
             ("watch_id=?", watch_id),
+            ("json_extract(body, '$.kind')=?", kind),
             ("cursor<?", before),
         ):
             if value is not None:

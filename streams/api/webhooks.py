@@ -45,12 +45,28 @@ def slack_message(alert: Alert) -> dict[str, object]:
     sourcing = ", ".join(f"{slack_escape(c.name)} ({c.role})" for c in alert.state_media.cited)
     state_line = f":warning: *state-sourced*: {sourcing or 'yes'}" if alert.state_media.state_sourced else ""
     evidence = "\n".join(f"> {slack_escape(sentence)}" for sentence in alert.evidence[:3])
-    url = alert.article.url.replace(">", "%3E").replace("|", "%7C")
-    body = "\n".join(filter(None, [f"*{pair}* — <{url}|{title}> ({source})", state_line, evidence]))
+    url = _slack_url(alert.article.url)
+    lead = f"*{pair}* — <{url}|{title}> ({source})"
+    text = f"[{slack_escape(alert.desk)}] {pair}: {title}"
+    if alert.surge is not None:
+        figures = alert.surge
+        window = f"{figures.count} articles in {figures.window_s // 60} min, about {figures.expected:.1f} expected"
+        lead = f":chart_with_upwards_trend: *{pair}* surging — {window}"
+        stories = "\n".join(
+            f"• <{_slack_url(s.url)}|{slack_escape(s.title or s.url)}> ({s.articles})" for s in figures.top_stories
+        )
+        evidence = stories
+        text = f"[{slack_escape(alert.desk)}] {pair} surging: {window}"
+    body = "\n".join(filter(None, [lead, state_line, evidence]))
     return {
-        "text": f"[{slack_escape(alert.desk)}] {pair}: {title}",
+        "text": text,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}}],
     }
+
+
+def _slack_url(url: str) -> str:
+    """A URL inside Slack's ``<url|label>``: its own ``>`` and ``|`` would end it."""
+    return url.replace(">", "%3E").replace("|", "%7C")
 
 
 def signature_headers(message_id: str, body: bytes, secrets: list[str], now: datetime) -> dict[str, str]:

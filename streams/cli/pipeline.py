@@ -24,12 +24,19 @@ def register(commands: Any, benches: Any) -> None:
     actions = watch.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="watch two entities appearing together; prints the watch id")
     add.add_argument("--desk", required=True)
-    add.add_argument("entities", nargs=2, metavar="ENTITY", help="registry id or name (quote multi-word names)")
+    add.add_argument(
+        "entities", nargs="+", metavar="ENTITY",
+        help="two registry ids or names (quote multi-word names); one, with --surges, for that entity's surges",
+    )  # fmt: skip
     add.add_argument("--scope", choices=["article", "paragraph", "sentence"], default="article")
     add.add_argument("--topics", nargs="+", default=[], metavar="TOPIC", help="only articles with one of these")
     add.add_argument("--state-sourced-only", action="store_true", help="only articles sourced from state media")
     add.add_argument("--cooldown", default="6h", help="one alert per story within this time (e.g. 30m, 6h, 1d)")
     add.add_argument("--channel", action="append", default=[], dest="channels", help="delivery channel (repeat)")
+    add.add_argument(
+        "--surges", action="store_true", help="also alert when the pair's articles surge against its recent days"
+    )
+    add.add_argument("--surge-min-count", type=int, default=5, help="the fewest articles in a window for a surge")
     add.add_argument("--since", help="also look back this far over the retained articles (e.g. 12h, 7d)")
     add.add_argument("--no-wait", action="store_true", help="do not wait for the look back to finish")
     add.add_argument("--wait-timeout", type=float, default=3600.0, help="seconds to wait for the look back")
@@ -163,6 +170,8 @@ def _cmd_watch_add(args: argparse.Namespace) -> int:
         cooldown_s=parse_duration(args.cooldown),
         channels=args.channels,
         desk_entities=visible_entities(current_entities(settings), args.desk),
+        surges=args.surges,
+        surge_min_count=args.surge_min_count,
     )
     publish(settings, watch.watch_id, watch)
     print(watch.watch_id)

@@ -84,6 +84,14 @@ SCENARIOS: dict[str, Entry] = {
         "per-host spacing kept, every feed on schedule",
         (Option("--feeds", "feeds", int, "feeds"), Option("--hosts", "hosts", int, "loopback hosts")),
     ),
+    "latency": Entry(
+        "streams.tools.reliability.latency", "LatencySpec", "run_latency",
+        "publication → alert p50/p95/max for normal, priority: high and WebSub feeds, each beside its floor",
+        (
+            Option("--seconds", "duration_s", float, "how long publications go on"),
+            Option("--articles", "articles_per_kind", int, "articles per kind of feed"),
+        ),
+    ),
     "soak": Entry(
         "streams.tools.reliability.soak", "SoakSpec", "run_soak",
         "one worker at a steady rate: lag p99 and slope, memory growth, errors",

@@ -37,6 +37,7 @@ from streams.core.models import (
 )
 from streams.core.sentences import Segments, segment
 from streams.core.stories import SimilarityThresholds, SketchSets, StorySignature, article_signature, story_key
+from streams.core.surges import RecentArticle, SurgeSeries, SurgeStep, article_moment, count_article
 
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 600
@@ -55,7 +56,7 @@ class PairCandidate(VersionedModel):
     TOPIC: ClassVar[str] = "pairs"
 
     watch: Watch
-    entities: tuple[EntityRef, EntityRef]
+    entities: tuple[EntityRef, EntityRef] | tuple[EntityRef]
     article: AlertArticle
     fetched: AwareDatetime
     evidence: tuple[str, ...]
@@ -90,10 +91,12 @@ def match_watches(tagged: TaggedArticle, index: WatchIndex) -> list[PairCandidat
     signature: StorySignature | None = None
     for first_id in sorted(actors):
         for watch in index.by_entity.get(first_id, ()):
-            second = actors.get(watch.entities[1])
+            # A one-entity watch's entity co-occurs with itself in every sentence naming it.
+            second = actors.get(watch.entities[-1]) if watch.is_pair else actors[first_id]
             if second is None or not _passes_filters(tagged, watch):
                 continue
-            evidence = _cooccurrence_evidence(tagged, actors[first_id], second, watch.scope, segments)
+            scope = watch.scope if watch.is_pair else "sentence"
+            evidence = _cooccurrence_evidence(tagged, actors[first_id], second, scope, segments)
             if evidence is None:
                 continue
             signature = signature or article_signature(tagged)
@@ -340,22 +343,46 @@ class PairEffects:
     """This article's hour's count after it, for the gauge."""
     alert: Alert | None
     """The alert to send, if any (a new one or a re-send with the same id)."""
+    surge_series: SurgeSeries | None = None
+    """The watch's surge counts to write (a watch with surges, an article that counted)."""
+    surge_alert: Alert | None = None
+    """The surge this article started, if any."""
 
     @property
     def decision(self) -> Decision:
         return self.outcome.decision
 
 
-def decide_pair(book: StoryBook, hourly: dict[str, int], candidate: PairCandidate, now: datetime) -> PairEffects:
-    """One candidate through the watch's story book, its hourly counts and the alert it may fire at ``now``."""
+def decide_pair(
+    book: StoryBook,
+    hourly: dict[str, int],
+    candidate: PairCandidate,
+    now: datetime,
+    surge_series: SurgeSeries | None = None,
+) -> PairEffects:
+    """One candidate through the watch's story book, its hourly counts, its surge counts (``surge_series``, for a
+    watch with surges) and the alerts it may fire at ``now`` (a one-entity watch fires surges only)."""
     outcome = book.decide(candidate)
     decision = outcome.decision
     counts = record_hour(hourly, candidate.fetched) if decision.counts_in_hour else None
+    surge = None
+    if surge_series is not None and decision.counts_in_hour:
+        article = candidate.article
+        recent = RecentArticle(
+            at=article_moment(article.published, candidate.fetched), story_id=decision.story_id,
+            article_id=article.id, title=article.title[:200], url=article.url,
+        )  # fmt: skip
+        watch = candidate.watch
+        surge = count_article(surge_series, watch.watch_id, recent, watch.surge_min_count, candidate.fetched)
     return PairEffects(
         outcome=outcome,
         hourly=counts,
         hour_count=counts[hour_window(candidate.fetched)] if counts is not None else None,
-        alert=build_alert(candidate, decision, fired_at=now) if decision.sends_alert else None,
+        alert=build_alert(candidate, decision, fired_at=now)
+        if decision.sends_alert and candidate.watch.is_pair
+        else None,
+        surge_series=surge.series if surge is not None else None,
+        surge_alert=build_surge_alert(candidate, decision, surge, now) if surge is not None else None,
     )
 
 
@@ -373,6 +400,16 @@ def build_alert(candidate: PairCandidate, decision: Decision, fired_at: datetime
         fired_at=fired_at,
         latency_s=max((fired_at - candidate.fetched).total_seconds(), 0.0),
     )
+
+
+def build_surge_alert(
+    candidate: PairCandidate, decision: Decision, step: SurgeStep, fired_at: datetime
+) -> Alert | None:
+    """The surge alert ``step`` started, carrying the article that tipped it (its story, evidence and sourcing)."""
+    if step.surge is None or step.alert_id is None:
+        return None
+    alert = build_alert(candidate, decision, fired_at)
+    return alert.model_copy(update={"kind": "surge", "alert_id": step.alert_id, "surge": step.surge})
 
 
 def hour_window(moment: datetime) -> str:

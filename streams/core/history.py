@@ -161,7 +161,7 @@ class HistoryStory(WireModel):
 
     story_id: str
     watch_id: str
-    entities: tuple[EntityRef, EntityRef]
+    entities: tuple[EntityRef, EntityRef] | tuple[EntityRef]
     article: AlertArticle
     evidence: tuple[str, ...]
     state_media: StateMedia

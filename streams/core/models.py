@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from streams.core.errors import WirewatchError
 
@@ -20,6 +20,8 @@ ARTICLE_SCHEMA_VERSION = 2
 
 TAGGED_SCHEMA_VERSION = 3
 """Tagged articles since desk entities (issue 14): an actor may be one of a desk's own kinds (vessel, weapon…)."""
+ALERT_SCHEMA_VERSION = 2
+"""Alerts since surges (issue 16): ``kind`` is ``pair`` (a watched pair in a new story) or ``surge``."""
 
 EntityType = Literal["person", "organization", "country", "vessel", "weapon", "place", "other"]
 """What a desk-defined entity is (``DeskEntity.type``)."""
@@ -207,19 +209,35 @@ class Watch(VersionedModel):
 
     watch_id: Annotated[str, Field(min_length=1, max_length=64)]
     desk: Annotated[str, Field(min_length=1, max_length=64)]
-    entities: tuple[str, str]
+    entities: tuple[str, str] | tuple[str]
+    """Two entities: a pair, alerted when they appear together in a new story. One: an entity watched for
+    surges only (``surges`` must be set)."""
     scope: WatchScope = "article"
     topics: tuple[str, ...] = ()
     state_sourced_only: bool = False
     cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 6 * 3600
     channels: tuple[str, ...] = ()
+    surges: bool = False
+    """Also alert (kind ``surge``) when the pair's articles grow fast against its recent days."""
+    surge_min_count: Annotated[int, Field(ge=2, le=10_000)] = 5
+    """The fewest articles in a window that can be a surge, however quiet the watch was."""
 
     @field_validator("entities")
     @classmethod
-    def _two_distinct(cls, value: tuple[str, str]) -> tuple[str, str]:
-        if value[0] == value[1]:
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
             raise ValueError("a watch needs two different entities")
         return value
+
+    @model_validator(mode="after")
+    def _one_entity_for_surges(self) -> Self:
+        if not self.is_pair and not self.surges:
+            raise ValueError("a watch of one entity alerts on its surges only: set surges")
+        return self
+
+    @property
+    def is_pair(self) -> bool:
+        return len(self.entities) == 2
 
 
 DESK_ENTITY_ID_PATTERN = r"^desk:[0-9a-f]{12}$"
@@ -270,15 +288,45 @@ class AlertArticle(WireModel):
     """Whether the evidence was read in the page's full text or only in the feed."""
 
 
+class SurgeStory(WireModel):
+    story_id: str
+    articles: int
+    """The story's articles in the surge's window (of the latest counted)."""
+    title: str
+    url: str
+    article_id: str
+
+
+class SurgeFigures(WireModel):
+    """Why a surge fired: the window's count against the count expected from the watch's recent days."""
+
+    window_s: int
+    window_start: AwareDatetime
+    count: int
+    expected: float
+    p_value: float
+    """P(a count this high | the baseline): the Poisson or, for a bursty watch, negative binomial tail."""
+    top_stories: tuple[SurgeStory, ...]
+
+
+AlertKind = Literal["pair", "surge"]
+
+
 class Alert(VersionedModel):
-    """A watched pair seen together in a story (``alerts``, key = ``alert_id``)."""
+    """A watched pair seen together in a new story (kind ``pair``), or the pair's articles surging (kind
+    ``surge``: ``surge`` says why and names the top stories; ``story_id``, ``article`` and ``evidence`` are the
+    article that tipped it) (``alerts``, key = ``alert_id``). Version 1 alerts are pair alerts."""
 
     TOPIC: ClassVar[str] = "alerts"
+    READS: ClassVar[frozenset[int]] = frozenset({SCHEMA_VERSION, ALERT_SCHEMA_VERSION})
 
+    schema_version: int = ALERT_SCHEMA_VERSION
+    kind: AlertKind = "pair"
     alert_id: str
     watch_id: str
     desk: str
-    entities: tuple[EntityRef, EntityRef]
+    entities: tuple[EntityRef, EntityRef] | tuple[EntityRef]
+    """The watch's two entities, or its one (a surge of a one-entity watch)."""
     story_id: str
     article: AlertArticle
     evidence: tuple[str, ...]
@@ -286,6 +334,7 @@ class Alert(VersionedModel):
     topics: tuple[TopicTag, ...] = ()
     fired_at: AwareDatetime
     latency_s: float
+    surge: SurgeFigures | None = None
 
 
 class DeadLetter(VersionedModel):

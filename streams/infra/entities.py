@@ -68,9 +68,9 @@ def visible_entities(entities: Mapping[str, DeskEntity], desk: str | None) -> di
     return {i: e for i, e in entities.items() if is_visible(e, desk)}
 
 
-def check_removable(entity: DeskEntity, watches: Iterable[tuple[str, tuple[str, str]]]) -> None:
-    """An entity a watch still pairs cannot go: the watch would fall silent without saying so."""
-    users = sorted(watch_id for watch_id, pair in watches if entity.entity_id in pair)
+def check_removable(entity: DeskEntity, watches: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+    """An entity a watch still names cannot go: the watch would fall silent without saying so."""
+    users = sorted(watch_id for watch_id, named in watches if entity.entity_id in named)
     if users:
         raise EntityError(f"{entity.entity_id} is watched by {', '.join(users)}: remove those watches first")
 

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     """The worker's web server: ``/health``, ``/metrics``, the desk API and page."""
     connector_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
     """The connector's ``/metrics`` port (0: none)."""
+    websub_listen: Annotated[str | None, Field(pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")] = None
+    """Where a connector serves WebSub callbacks (``HOST:PORT``) and subscribes the feeds that declare a hub;
+    unset: no WebSub, every feed polled (``connect --websub-listen``)."""
+    websub_callback_base: Annotated[str | None, Field(pattern=r"^https?://[^\s/?#]+[^\s?#]*$")] = None
+    """The URL hubs reach the connector's ``websub_listen`` at, one per connector (a subscription's callback
+    belongs to it); unset: ``http://HOST:PORT`` of the listening socket (``connect --websub-callback-base``)."""
     web_bind: str = "127.0.0.1"
     """Address the worker's web server listens on (``0.0.0.0`` in containers)."""
     web_host: str = "127.0.0.1"

@@ -78,10 +78,14 @@ def build_watch(
     cooldown_s: int = 6 * 3600,
     channels: Sequence[str] = (),
     desk_entities: Mapping[str, DeskEntity] = {},
+    surges: bool = False,
+    surge_min_count: int = 5,
 ) -> Watch:
     """``desk_entities``: the desk entities this desk may pair (its own and the global ones)."""
-    if len(entity_queries) != 2:
-        raise WatchError(f"a watch needs exactly two entities, got {len(entity_queries)}")
+    if len(entity_queries) not in (1, 2):
+        raise WatchError(f"a watch needs two entities (or one, for its surges), got {len(entity_queries)}")
+    if len(entity_queries) == 1 and not surges:
+        raise WatchError('a watch of one entity alerts on its surges only: add --surges (API: "surges": true)')
     ids = [resolve_entity(query, desk_entities)[0] for query in entity_queries]
     check_topics(topics)
     try:
@@ -95,6 +99,8 @@ def build_watch(
                 "state_sourced_only": state_sourced_only,
                 "cooldown_s": cooldown_s,
                 "channels": list(channels),
+                "surges": surges,
+                "surge_min_count": surge_min_count,
             }
         )
     except WireError as err:

@@ -145,6 +145,21 @@ OPERATIONS = Board(
                     (Query("sum(wirewatch_page_queue)"),),
                     width=6,
                 ),
+                Chart(
+                    "WebSub pushes by outcome",
+                    "timeseries",
+                    (Query(f"sum by (outcome) (rate(wirewatch_websub_pushes_total[{RATE}]))", "{{outcome}}"),),
+                    unit="ops",
+                    description="accepted: produced like a poll's entries; bad_signature, unknown_callback, "
+                    "too_large, not_a_feed: refused and counted; failed: not committed, the hub sends it again.",
+                ),
+                Chart(
+                    "WebSub subscriptions by status",
+                    "timeseries",
+                    (Query("sum by (status) (wirewatch_websub_subscriptions)", "{{status}}"),),
+                    description="active ones are pushed (and polled every 3 h as a safety net); requested, "
+                    "unsubscribing and failed ones are polled on their usual schedule.",
+                ),
             ),
         ),
         (
@@ -306,6 +321,26 @@ DESK = Board(
                         ),
                     ),
                     description="Articles that joined a story already alerted instead of alerting again.",
+                ),
+                Chart(
+                    "Surges per watch",
+                    "timeseries",
+                    (
+                        Query(
+                            f"sum by (desk, watch) (increase(wirewatch_surges_fired_total{{{DESK_FILTER}}}[{RATE}]))",
+                            "{{desk}} {{watch}}",
+                        ),
+                    ),
+                    description="Surge alerts: a watch's articles growing fast against its recent days (watches "
+                    "that opted in).",
+                ),
+                Chart(
+                    "Publication → alert",
+                    "timeseries",
+                    _quantiles("wirewatch_alert_publication_latency_seconds", "publication → alert"),
+                    unit="s",
+                    description="From the article's feed date (its first fetch when it has none) to its alert: "
+                    "how late a desk learns of a story, poll interval included.",
                 ),
             ),
         ),

@@ -42,6 +42,7 @@ from streams.core.deadletters import dead_letter as build_dead_letter
 from streams.core.delivery import delivery_mark, is_duplicate, is_expired
 from streams.core.models import Article, Wire, WireError, decode
 from streams.core.registry import Registries
+from streams.core.surges import SurgeSeries
 from streams.core.tagger import Tagger
 from streams.infra.compacted import OnInvalid
 from streams.infra.entities import EntityBook
@@ -131,10 +132,13 @@ class Pipeline:
 
     async def decide_one(self, event: EventT[bytes], candidate: PairCandidate) -> None:
         watch = candidate.watch
+        surges = self.surge_series(watch.watch_id) if watch.surges else None
         effects = decide_pair(
-            self.story_book(watch.watch_id), self.hourly(watch.watch_id), candidate, datetime.now(UTC)
+            self.story_book(watch.watch_id), self.hourly(watch.watch_id), candidate, datetime.now(UTC), surges
         )
         self._persist(watch.watch_id, effects.outcome)
+        if effects.surge_series is not None:
+            self.watch_state[_state_key(watch.watch_id, "surge")] = effects.surge_series.to_json()
         labels = (watch.desk, watch.watch_id)
         if effects.hourly is not None:
             self.watch_state[_state_key(watch.watch_id, "hourly")] = json.dumps(effects.hourly).encode()
@@ -145,6 +149,9 @@ class Pipeline:
             await self.alerts.send(key=effects.alert.alert_id.encode(), value=effects.alert.to_json())
             if effects.decision.is_new_alert:
                 self.metrics.observe_alert(effects.alert)
+        if effects.surge_alert is not None:
+            await self.alerts.send(key=effects.surge_alert.alert_id.encode(), value=effects.surge_alert.to_json())
+            self.metrics.surges.labels(*labels).inc()
 
     async def prepare_tagger(self) -> None:
         """Compile the tagger off the event loop before the first article (about a second, several on a loaded
@@ -163,6 +170,10 @@ class Pipeline:
             raws = (self.watch_state.get(_state_key(watch_id, "story", story_id)) for story_id in ids)
             book = self._books[watch_id] = StoryBook(OpenStory.from_wire(raw) for raw in raws if raw)
         return book
+
+    def surge_series(self, watch_id: str) -> SurgeSeries:
+        raw = self.watch_state.get(_state_key(watch_id, "surge"))
+        return SurgeSeries.from_wire(raw) if raw else SurgeSeries()
 
     def hourly(self, watch_id: str) -> dict[str, int]:
         counts: dict[str, int] = json.loads(self.watch_state.get(_state_key(watch_id, "hourly")) or b"{}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -20,6 +21,7 @@ from prometheus_client import (
 )
 
 from streams.core.models import sources_content
+from streams.core.surges import article_moment
 from streams.infra.observability import add_process_collectors
 
 if TYPE_CHECKING:
@@ -99,6 +101,12 @@ class WorkerMetrics:
             ["desk", "watch"],
             registry=registry,
         )
+        self.surges = Counter(
+            "wirewatch_surges_fired_total",
+            "Surge alerts fired (a watch's articles growing fast against its recent days), by desk and watch.",
+            ["desk", "watch"],
+            registry=registry,
+        )
         self.corroborations = Counter(
             "wirewatch_alert_corroborations_total",
             "Articles that joined an already alerted story instead of firing again.",
@@ -119,7 +127,8 @@ class WorkerMetrics:
         )
         self.publish_to_alert = Histogram(
             "wirewatch_alert_publication_latency_seconds",
-            "Time from an article's publication (feed date) to its alert being fired.",
+            "Time from an article's publication (its feed date; the first fetch when it has none or a later one)"
+            " to its alert being fired.",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -187,7 +196,7 @@ class WorkerMetrics:
         """Follow the watch book: per-watch series exist (at 0) while a watch does, and go with it."""
         self.watches.set(len(watches))
         current = {w.watch_id: (w.desk, w.watch_id, "+".join(sorted(w.entities))) for w in watches.values()}
-        per_watch = (self.candidates, self.alerts, self.corroborations, self.watch_hour_articles)
+        per_watch = (self.candidates, self.alerts, self.surges, self.corroborations, self.watch_hour_articles)
         for watch_id, labels in self._watch_labels.items():
             if current.get(watch_id) != labels:
                 self.watch_info.remove(*labels)
@@ -227,5 +236,6 @@ class WorkerMetrics:
     def observe_alert(self, alert: Alert) -> None:
         self.alerts.labels(alert.desk, alert.watch_id).inc()
         self.fetch_to_alert.observe(alert.latency_s)
-        if alert.article.published is not None:
-            self.publish_to_alert.observe(max((alert.fired_at - alert.article.published).total_seconds(), 0.0))
+        fetched = alert.fired_at - timedelta(seconds=alert.latency_s)
+        published = article_moment(alert.article.published, fetched)
+        self.publish_to_alert.observe(max((alert.fired_at - published).total_seconds(), 0.0))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from streams.core.models import Article, Source
+from streams.core.models import Article, Source, SurgeFigures, SurgeStory
 from streams.infra.kafka_topics import ensure_topics
 from tests.integration.api.conftest import ApiWorker, api_settings
 from tests.support.desks import (
@@ -99,12 +99,27 @@ def test_a_desk_signs_in_sees_alerts_live_and_adds_a_watch(browser: Browser, wor
     expect(entry.locator("mark.entity").first).to_have_text("Kim Jong Un")
     expect(entry.locator("mark.source")).to_have_text("KCNA")
 
+    story = SurgeStory(story_id="s1", articles=7, title="<img src=x onerror=\"window.pwned=3\">", url="https://x/1",
+                       article_id="art-1")  # fmt: skip
+    figures = SurgeFigures(window_s=900, window_start=hostile.fired_at, count=9, expected=0.4, p_value=1e-9,
+                           top_stories=(story,))  # fmt: skip
+    surge = make_alert("night-desk", 2).model_copy(update={"kind": "surge", "surge": figures})
+    produce_alerts(worker.settings, [surge])
+    surging = page.locator(f'[data-alert-id="{surge.alert_id}"]')
+    expect(surging.locator(".badge.surge")).to_have_text("surge")
+    expect(surging.locator(".surge .meta").first).to_have_text("9 articles in 15 min; about 0.4 expected")
+    expect(surging.locator(".stories a")).to_have_text(story.title)  # a hostile story title stays text
+    assert surging.locator(".stories img").count() == 0
+    assert page.evaluate("window.pwned") is None
+
     page.fill("#entity-a", "Kim Jong Un")
     page.fill("#entity-b", "Vladimir Putin")
+    page.check("#surges")
     page.click("#watch-form button[type=submit]")
     expect(page.locator("#watches li")).to_have_count(1)
+    expect(page.locator("#watches li .badge.surge")).to_have_text("surges")
     watches = worker.client.call("GET", "/api/v1/watches", token).json()["watches"]
-    assert [w["entities"] for w in watches] == [["Q56226", "Q7747"]]
+    assert [(w["entities"], w["surges"]) for w in watches] == [(["Q56226", "Q7747"], True)]
     page.click("#watches li button[data-action=remove]")
     expect(page.locator("#watches li")).to_have_count(0)
     assert errors == []

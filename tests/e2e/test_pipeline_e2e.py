@@ -17,7 +17,6 @@ import jsonschema
 import pytest
 
 from streams.core.models import Alert, Article, DeadLetter, Source, TaggedArticle, Watch
-from streams.infra.kafka_topics import ensure_topics
 from streams.infra.settings import Settings
 from streams.infra.watches import build_watch, publish
 from streams.tools.demo import DEMO_DIR, FeedServer, render_feeds
@@ -25,7 +24,7 @@ from streams.tools.reliability.oracle import check_alerts, default_tag, expected
 from streams.tools.schemas import SCHEMA_DIR
 from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 from tests.support.kafka import Record, consume, consume_quiet, produce
-from tests.support.pipeline import start_worker, wait_healthy
+from tests.support.pipeline import pipeline_settings, start_worker, wait_healthy
 from tests.support.processes import Child
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -51,14 +50,8 @@ def _alerts(records: list[Record]) -> list[Alert]:
 
 @pytest.fixture(scope="module")
 def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    from streams.infra.settings import load_settings
-    from tests.support.kafka import unique_name
-
     tmp = tmp_path_factory.mktemp("e2e")
-    settings = load_settings(
-        kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name("e2e"), topic_partitions=2, home=tmp / "home"
-    )
-    ensure_topics(settings)
+    settings = pipeline_settings(kafka_bootstrap, tmp / "home", "e2e", partitions=2)
     watches = {
         "korea": build_watch("korea", ["Kim Jong Un", "Vladimir Putin"], scope="article"),
         "china": build_watch("china", ["Vladimir Putin", "Xi Jinping"], scope="sentence"),
@@ -247,13 +240,7 @@ def test_a_watch_added_while_the_worker_runs_applies_to_the_next_article(pipelin
 def test_two_workers_share_partitions_and_fire_each_alert_once(
     kafka_bootstrap: str, tmp_path: Path, children: list[Child]
 ) -> None:
-    from streams.infra.settings import load_settings
-    from tests.support.kafka import unique_name
-
-    settings = load_settings(
-        kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name("two"), topic_partitions=4, home=tmp_path / "home"
-    )
-    ensure_topics(settings)
+    settings = pipeline_settings(kafka_bootstrap, tmp_path / "home", "two", partitions=4)
     watches = pair_watches("w")
     for watch in watches:
         publish(settings, watch.watch_id, watch)

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from streams.infra.kafka_topics import ensure_topics
 from streams.infra.processes import free_port, settings_env
 from streams.infra.processes import wait_healthy as wait_worker_healthy
-from streams.infra.settings import Settings
+from streams.infra.settings import Settings, load_settings
+from tests.support.kafka import unique_name
 from tests.support.processes import Child
 
 __all__ = ["free_port", "start_worker", "wait_healthy", "worker_env"]
+
+
+def pipeline_settings(kafka_bootstrap: str, home: Path, name: str, partitions: int = 2) -> Settings:
+    """Settings of a pipeline on topics of its own (a unique prefix from ``name``), the topics created."""
+    settings = load_settings(
+        kafka_bootstrap=kafka_bootstrap, topic_prefix=unique_name(name), topic_partitions=partitions, home=home
+    )
+    ensure_topics(settings)
+    return settings
 
 
 def worker_env(settings: Settings, web_port: int) -> dict[str, str]:

@@ -181,7 +181,9 @@ function watchItem(watch) {
     name.title = id;
     label.append(name);
   });
-  label.append(` · ${watch.scope}`, " ", el("code", null, watch.watch_id));
+  label.append(` · ${watch.scope}`, " ");
+  if (watch.surges) label.append(el("span", "badge surge", "surges"), " ");
+  label.append(el("code", null, watch.watch_id));
 
   const history = historyPanel(watch);
   const toggle = el("button", null, "History");
@@ -223,6 +225,7 @@ async function addWatch(event) {
     entities: [$("entity-a").value.trim(), $("entity-b").value.trim()],
     scope: $("scope").value,
     state_sourced_only: $("state-only").checked,
+    surges: $("surges").checked,
   };
   const since = $("since").value.trim();
   if (since) body.since = since;
@@ -389,6 +392,7 @@ function showAlert(item, fresh) {
 
   const head = el("div");
   head.append(el("span", "pair", alert.entities.map((e) => e.name).join(" + ")));
+  if (alert.kind === "surge") head.append(el("span", "badge surge", "surge"));
   const sm = alert.state_media || {};
   if (sm.state_sourced) {
     const outlets = (sm.cited || []).map((c) => `${c.name} (${c.role})`);
@@ -411,6 +415,7 @@ function showAlert(item, fresh) {
     ...(sm.cited || []).flatMap((c) => (c.evidence || []).map((m) => ({ text: m.text, kind: "source" }))),
   ];
   entry.append(head, title, meta);
+  if (alert.kind === "surge" && alert.surge) entry.append(surgeFigures(alert.surge));
   for (const sentence of alert.evidence) {
     const quote = el("blockquote", "evidence");
     quote.append(highlighted(sentence, terms));
@@ -418,6 +423,25 @@ function showAlert(item, fresh) {
   }
   $("alerts").prepend(entry);
   while ($("alerts").children.length > MAX_ALERTS) $("alerts").lastElementChild.remove();
+}
+
+// A surge's figures: the window's count against what the watch's recent days expect, and the stories behind it.
+function surgeFigures(surge) {
+  const box = el("div", "surge");
+  const minutes = Math.round(surge.window_s / 60);
+  box.append(el("div", "meta", `${surge.count} articles in ${minutes} min; about ${surge.expected.toFixed(1)} expected`));
+  const stories = el("ol", "stories");
+  for (const story of surge.top_stories) {
+    const item = el("li");
+    const link = el("a", "", story.title || story.url);
+    if (/^https?:\/\//i.test(story.url)) link.href = story.url;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+    item.append(link, el("span", "meta", ` · ${story.articles} articles`));
+    stories.append(item);
+  }
+  box.append(stories);
+  return box;
 }
 
 // ---------------------------------------------------------------- live stream (SSE over fetch)

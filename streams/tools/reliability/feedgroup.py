@@ -13,7 +13,6 @@ host and start time; the feeds are written to the feeds topic with a fixed inter
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import defaultdict, deque
@@ -28,7 +27,7 @@ from connectors.feeds import publish_feeds
 from connectors.fetcher import FetchLimits
 from connectors.group import SESSION_TIMEOUT_MS
 from streams.core.models import Article
-from streams.tools.reliability.feeds import connector_article_id, render_rss
+from streams.tools.reliability.feeds import LoopbackFarm, connector_article_id, render_rss
 from streams.tools.reliability.harness import Bench, scenario
 from streams.tools.synthetic import CorpusSpec, synthetic_corpus
 
@@ -69,36 +68,22 @@ class FeedGroupSpec:
         return max(10.0, 1.2 * self.round_s)
 
 
-class HostFarm:
-    """Every feed on its host, one server thread for all hosts; requests logged as (host, path, time)."""
+class HostFarm(LoopbackFarm):
+    """Every feed on its host; requests logged as (host, path, time)."""
+
+    route = "/f/{n}"
 
     def __init__(self, spec: FeedGroupSpec) -> None:
-        self.hosts = [f"127.0.0.{2 + n}" for n in range(spec.hosts)]
+        super().__init__(self.loopback_hosts(spec.hosts))
         self.feeds = [(self.hosts[n % spec.hosts], f"/f/{n}") for n in range(spec.feeds)]
-        self.ports: dict[str, int] = {}
         self.log: list[tuple[str, str, float]] = []
         self.published: list[Article] = []
         self._items: dict[str, deque[Article]] = {path: deque(maxlen=20) for _, path in self.feeds}
         self._documents = {path: render_rss(path, []) for _, path in self.feeds}
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="host-farm", daemon=True)
         self._spec = spec
 
     def url(self, host: str, path: str) -> str:
         return f"http://{host}:{self.ports[host]}{path}"
-
-    def __enter__(self) -> HostFarm:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the host farm did not start")
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
     def publish(self, until: float) -> None:
         """Append new articles, round robin over the feeds, at the spec's rate until ``until`` (monotonic)."""
@@ -122,20 +107,6 @@ class HostFarm:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
-        app.router.add_get("/f/{n}", self._feed)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        for host in self.hosts:
-            self._loop.run_until_complete(web.TCPSite(runner, host, 0).start())
-        self.ports = {address[0]: address[1] for address in runner.addresses}
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,17 @@ a crash lands mid-cycle more often — and counts requests, so a scenario can ti
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Self
 from xml.sax.saxutils import escape
+
+from aiohttp import web
 
 from connectors.core.urls import article_id_for_url, canonical_url
 from streams.core.models import Article
@@ -39,6 +43,51 @@ def render_rss(name: str, items: list[Article]) -> bytes:
         f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(name)}</title>"
         f"<link>http://feeds.example/{escape(name)}</link><language>en</language>{entries}</channel></rss>"
     ).encode()
+
+
+class LoopbackFarm:
+    """Feeds on loopback hosts of their own (127.0.0.2 …, each its own port), one server thread for all; a
+    subclass answers ``GET`` on ``route`` in ``_feed`` (the farm's own event loop)."""
+
+    route = "/{name}"
+
+    def __init__(self, hosts: list[str]) -> None:
+        self.hosts = hosts
+        self.ports: dict[str, int] = {}
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
+
+    @staticmethod
+    def loopback_hosts(count: int) -> list[str]:
+        return [f"127.0.0.{2 + n}" for n in range(count)]
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError(f"{type(self).__name__} did not start")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_get(self.route, self._feed)
+        runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        for host in self.hosts:
+            self._loop.run_until_complete(web.TCPSite(runner, host, 0).start())
+        self.ports = {address[0]: address[1] for address in runner.addresses}
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
 
 
 class SyntheticFeeds:

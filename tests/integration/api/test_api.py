@@ -47,11 +47,22 @@ def test_watches_crud_uses_the_same_validation_as_the_cli(api_worker: ApiWorker)
     assert unknown.json()["code"] == "invalid_watch"
     same = client.call("POST", "/api/v1/watches", token, json={"entities": ["Q7747", "Q7747"]})
     assert same.status_code == 422
-    assert client.call("POST", "/api/v1/watches", token, json={"entities": ["Q7747"]}).status_code == 422
+    alone = client.call("POST", "/api/v1/watches", token, json={"entities": ["Q7747"]})
+    assert alone.status_code == 422
+    assert "surges only" in alone.json()["detail"]  # one entity: only for its surges
+    surging = client.call("POST", "/api/v1/watches", token, json={"entities": ["Q7747"], "surges": True})
+    assert surging.status_code == 201, surging.text
+    assert (surging.json()["entities"], surging.json()["surges"]) == (["Q7747"], True)
+    surge_path = f"/api/v1/watches/{surging.json()['watch_id']}"
+    assert client.call("PATCH", surge_path, token, json={"surges": False}).status_code == 422
+    assert client.call("DELETE", surge_path, token).status_code == 204
 
     path = f"/api/v1/watches/{watch['watch_id']}"
-    changed = client.call("PATCH", path, token, json={"cooldown_s": 600, "channels": ["night-desk"]})
+    changed = client.call(
+        "PATCH", path, token, json={"cooldown_s": 600, "channels": ["night-desk"], "surges": True, "surge_min_count": 8}
+    )
     assert changed.json()["cooldown_s"] == 600
+    assert (changed.json()["surges"], changed.json()["surge_min_count"]) == (True, 8)
     assert client.call("GET", path, token).json()["channels"] == ["night-desk"]
     assert client.call("PATCH", path, token, json={"cooldown_s": -1}).status_code == 422
     assert client.call("DELETE", path, token).status_code == 204

@@ -3,6 +3,7 @@ escaping."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from streams.api.records import SigningSecret, WebhookRecord
 from streams.api.service import new_signing_secret
 from streams.api.store import event_id, parse_event_id
 from streams.api.webhooks import payload, retry_delay, signature_headers, slack_escape
+from streams.core.models import SurgeFigures, SurgeStory
 from tests.support.desks import make_alert
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -78,3 +80,18 @@ def test_slack_text_cannot_become_markup() -> None:
     assert slack_escape("<!channel> & <https://x|y>") == "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
     alert = make_alert("alpha", 1, title="<!here> breaking")
     assert b"<!here>" not in payload(alert, "slack")
+
+
+def test_a_surge_reaches_slack_as_its_figures_and_top_stories_escaped() -> None:
+    alert = make_alert("alpha", 1, title="Kim arrives")
+    story = SurgeStory(
+        story_id="s1", articles=7, title="<!channel> Kim in Moscow", url="https://x/a|b>", article_id="a"
+    )
+    figures = SurgeFigures(window_s=900, window_start=NOW, count=9, expected=0.4, p_value=1e-9, top_stories=(story,))
+    surge = alert.model_copy(update={"kind": "surge", "surge": figures})
+    message = json.loads(payload(surge, "slack"))
+    assert "surging: 9 articles in 15 min, about 0.4 expected" in message["text"]
+    body = message["blocks"][0]["text"]["text"]
+    assert "<https://x/a%7Cb%3E|&lt;!channel&gt; Kim in Moscow> (7)" in body
+    assert "<!channel>" not in body
+    assert json.loads(payload(surge, "standard"))["data"]["kind"] == "surge"

@@ -28,6 +28,7 @@ NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
         ({"url": "https://example.org/rss", "language": "english please"}, "language: expected a BCP-47"),
         ({"url": "https://example.org/rss", "interval": "soon"}, "interval: expected seconds or a duration"),
         ({"url": "https://example.org/rss", "fulltext": "sometimes"}, "fulltext: expected one of"),
+        ({"url": "https://example.org/rss", "priority": "urgent"}, "priority: expected one of normal, high"),
         ({"url": "https://example.org/rss", "name": "x" * 121}, "name: longer than 120"),
     ],
 )
@@ -44,6 +45,9 @@ def test_a_feed_record_round_trips_the_spec_and_defaults_its_name() -> None:
     assert record.key == feed_key("https://example.org/world/rss.xml") == feed_key(spec.url)
     assert record.spec().interval == timedelta(minutes=15)
     assert record.feed_id == FeedRecord.of(feed_spec("https://example.org/world/rss.xml"), NOW).feed_id
+    urgent = FeedRecord.of(feed_spec("https://example.org/flash.xml", priority="high"), NOW)
+    assert FeedRecord.from_wire(urgent.to_json()).spec().priority == "high"
+    assert FeedRecord.from_wire(record.to_json()).priority == "normal"
 
 
 def test_every_feed_of_a_host_lands_on_one_partition_and_hosts_spread() -> None:

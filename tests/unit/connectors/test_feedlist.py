@@ -25,6 +25,7 @@ feeds:
     interval: 15m
     tags: [korea, wire]
   - {url: "https://tass.com/rss/v2.xml", name: TASS, interval: 3600, fulltext: never}
+  - {url: "https://kcna.example/rss", name: KCNA, priority: high}
 """
     assert parse_feed_list(text, "feeds.yaml") == (
         FeedSpec(
@@ -36,6 +37,7 @@ feeds:
             ("korea", "wire"),
         ),
         FeedSpec("https://tass.com/rss/v2.xml", "TASS", interval=timedelta(hours=1), fulltext="never"),
+        FeedSpec("https://kcna.example/rss", "KCNA", priority="high"),
     )
 
 
@@ -53,9 +55,17 @@ feeds:
         ),
         ("feeds:\n  - url: https://x.example/\n", "f.yaml:2:5: feeds[0]: missing field 'name'"),
         (
+            "feeds:\n  - url: https://x.example/\n    name: X\n    priority: urgent\n",
+            "f.yaml:4:15: feeds[0].priority: expected one of normal, high, got 'urgent'",
+        ),
+        (
+            "feeds:\n  - url: https://x.example/\n    name: X\n    priority: high\n    interval: 5m\n",
+            "f.yaml:4:15: feeds[0].priority: a high-priority feed is polled every minute: drop its interval",
+        ),
+        (
             "feeds:\n  - url: https://x.example/\n    name: X\n    colour: red\n",
             "f.yaml:4:5: feeds[0]: unknown field 'colour' "
-            "(expected url, name, outlet, language, interval, tags, fulltext)",
+            "(expected url, name, outlet, language, interval, priority, tags, fulltext)",
         ),
         (
             "feeds:\n  - url: https://x.example/\n    name: X\n    outlet: Xinhua News\n",

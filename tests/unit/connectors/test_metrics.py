@@ -33,6 +33,6 @@ def test_every_metric_is_prefixed_and_no_label_carries_a_url() -> None:
     for family in registry.collect():
         if family.name.startswith(("process_", "python_")):
             continue  # the standard process collectors
-        assert family.name.startswith(("wirewatch_connector_", "wirewatch_page_"))  # the polls', the pages'
+        assert family.name.startswith(("wirewatch_connector_", "wirewatch_page_", "wirewatch_websub_"))
         for sample in family.samples:
-            assert set(sample.labels) <= {"outcome", "reason", "health", "outlet", "version", "le"}
+            assert set(sample.labels) <= {"outcome", "reason", "health", "outlet", "version", "le", "mode", "status"}

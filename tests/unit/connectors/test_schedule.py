@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from connectors.core.schedule import (
     FAILURE_REASONS,
+    Cadence,
     FeedState,
     PollOutcome,
     SchedulePolicy,
@@ -53,7 +54,8 @@ def test_a_new_feed_is_due_and_the_first_interval_is_used() -> None:
     after = advance(state, PollOutcome("fetched", new_entries=30), NOW, MIDDLE, POLICY)
     assert after.next_poll == NOW + POLICY.first_interval
     assert after.last_success == NOW
-    assert not after.is_due(NOW + timedelta(minutes=59))
+    assert not after.is_due(NOW + POLICY.first_interval - timedelta(seconds=1))
+    assert timedelta(minutes=5) <= POLICY.first_interval <= timedelta(minutes=15)  # minutes, not an hour (0907)
 
 
 def test_the_interval_follows_the_rate_of_new_entries() -> None:
@@ -79,8 +81,10 @@ def test_intervals_are_clamped() -> None:
 
 def test_a_fixed_interval_from_the_feed_list_replaces_the_adaptive_one_but_is_clamped() -> None:
     state = FeedState(url="u")
-    assert advance(state, FETCHED, NOW, MIDDLE, POLICY, timedelta(minutes=20)).next_poll == NOW + timedelta(minutes=20)
-    assert advance(state, FETCHED, NOW, MIDDLE, POLICY, timedelta(seconds=10)).next_poll == NOW + MIN
+    twenty = Cadence(interval=timedelta(minutes=20))
+    assert advance(state, FETCHED, NOW, MIDDLE, POLICY, twenty).next_poll == NOW + timedelta(minutes=20)
+    ten_s = Cadence(interval=timedelta(seconds=10))
+    assert advance(state, FETCHED, NOW, MIDDLE, POLICY, ten_s).next_poll == NOW + MIN
 
 
 @pytest.mark.parametrize(
@@ -89,7 +93,7 @@ def test_a_fixed_interval_from_the_feed_list_replaces_the_adaptive_one_but_is_cl
         (ServerHints(ttl=timedelta(hours=3)), timedelta(hours=3)),
         (ServerHints(max_age=timedelta(hours=2)), timedelta(hours=2)),
         (ServerHints(expires_in=timedelta(hours=4)), timedelta(hours=4)),
-        (ServerHints(max_age=timedelta(seconds=30)), timedelta(hours=1)),  # never earlier than our own interval
+        (ServerHints(max_age=timedelta(seconds=30)), POLICY.first_interval),  # never earlier than our own interval
         (ServerHints(ttl=timedelta(days=30)), timedelta(hours=24)),  # never later than the maximum
     ],
 )
@@ -216,3 +220,36 @@ def test_feed_health_names_the_worst_first() -> None:
     overdue = replace(answered, last_polled=NOW - 27 * timedelta(hours=1), last_success=NOW - 27 * timedelta(hours=1))
     assert feed_health(overdue, NOW) == "stale"  # nobody polled it in time
     assert feed_health(replace(overdue, last_success=None), NOW) == "stale"  # polled, never a success
+
+
+HIGH = Cadence(priority="high")
+
+
+def test_a_high_priority_feed_is_polled_every_minute_below_the_floor_with_its_jitter() -> None:
+    jittered = SchedulePolicy(jitter=0.1)
+    state = FeedState(url="u", entry_rate=1 / 86400, last_success=NOW - timedelta(days=1))
+    assert advance(state, FETCHED, NOW, MIDDLE, POLICY, HIGH).next_poll == NOW + timedelta(seconds=60)
+    assert POLICY.high_priority_interval < POLICY.min_interval
+    low = next_poll_at(state, FETCHED, NOW, FixedRng(0.0), jittered, HIGH)
+    high = next_poll_at(state, FETCHED, NOW, FixedRng(1.0), jittered, HIGH)
+    assert (low - NOW, high - NOW) == (timedelta(seconds=54), timedelta(seconds=66))
+    assert next_poll_at(state, FETCHED, NOW, FixedRng(0.0), jittered) - NOW >= jittered.min_interval  # normal: floor
+
+
+def test_a_high_priority_feed_still_honours_the_server_and_backs_off_on_failures() -> None:
+    retry = ServerHints(retry_after=timedelta(minutes=30))
+    after = advance(FeedState(url="u"), PollOutcome("fetched", retry), NOW, MIDDLE, POLICY, HIGH)
+    assert after.next_poll == NOW + timedelta(minutes=30)
+    failed = advance(FeedState(url="u"), _failed(), NOW, MIDDLE, POLICY, HIGH)
+    assert failed.next_poll == NOW + POLICY.failure_backoff
+
+
+def test_a_pushed_feed_is_polled_as_a_safety_net_every_few_hours() -> None:
+    busy = FeedState(url="u", entry_rate=1 / 60, last_success=NOW - timedelta(minutes=1))
+    pushed = Cadence(pushed=True)
+    assert advance(busy, FETCHED, NOW, MIDDLE, POLICY, pushed).next_poll == NOW + POLICY.pushed_interval
+    assert advance(busy, FETCHED, NOW, MIDDLE, POLICY).next_poll == NOW + MIN  # without the push
+    assert timedelta(hours=1) <= POLICY.pushed_interval <= timedelta(hours=6)
+    assert advance(busy, FETCHED, NOW, MIDDLE, POLICY, Cadence(priority="high", pushed=True)).next_poll == NOW + (
+        POLICY.high_priority_interval
+    )

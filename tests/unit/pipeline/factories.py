@@ -30,6 +30,7 @@ def tagged(
     topics: tuple[str, ...] = (),
     state_sourced: bool = False,
     outlet: str = "Example Wire",
+    published: datetime | None = None,
 ) -> TaggedArticle:
     fields = {"title": title, "summary": summary, "content": content}
     tags = []
@@ -51,6 +52,7 @@ def tagged(
         summary=summary,
         content=content,
         fetched=T0 + timedelta(seconds=fetched_after_s),
+        published=published,
         source=Source(feed_url="https://example.org/rss", name=outlet, domain="example.org"),
         actors=tuple(tags),
         topics=tuple(TopicTag(id=t, label=t, score=1.0) for t in topics),
@@ -60,7 +62,7 @@ def tagged(
 
 def watch(
     watch_id: str = "w1",
-    entities: tuple[str, str] = (KIM[0], PUTIN[0]),
+    entities: tuple[str, ...] = (KIM[0], PUTIN[0]),
     scope: str = "article",
     cooldown_s: int = 6 * 3600,
     **extra: object,
