@@ -75,10 +75,8 @@ class FeedGroupSpec:
 class HostFarmServer(LoopbackFarm):
     """Every feed on its host; requests logged as (host, path, time). Runs in the farm's own process."""
 
-    route = "/f/{n}"
-
     def __init__(self, spec: FeedGroupSpec) -> None:
-        super().__init__(self.loopback_hosts(spec.hosts))
+        super().__init__(self.loopback_hosts(spec.hosts), "/f/{n}", self._feed)
         self.feeds = feed_layout(spec)
         self.log: list[tuple[str, str, float]] = []
         self.published: list[Article] = []

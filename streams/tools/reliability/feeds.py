@@ -12,7 +12,7 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Self
@@ -23,6 +23,8 @@ from aiohttp import web
 from connectors.core.urls import article_id_for_url, canonical_url
 from streams.core.models import Article
 from streams.tools.demo import FeedServer
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def connector_article_id(article: Article) -> str:
@@ -46,13 +48,13 @@ def render_rss(name: str, items: list[Article]) -> bytes:
 
 
 class LoopbackFarm:
-    """Feeds on loopback hosts of their own (127.0.0.2 …, each its own port), one server thread for all; a
-    subclass answers ``GET`` on ``route`` in ``_feed`` (the farm's own event loop)."""
+    """Feeds on loopback hosts of their own (127.0.0.2 …, each its own port), one server thread for all;
+    ``handler`` answers ``GET`` on ``route`` (on the farm's own event loop)."""
 
-    route = "/{name}"
-
-    def __init__(self, hosts: list[str]) -> None:
+    def __init__(self, hosts: list[str], route: str, handler: Handler) -> None:
         self.hosts = hosts
+        self._route = route
+        self._handler = handler
         self.ports: dict[str, int] = {}
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -72,13 +74,10 @@ class LoopbackFarm:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
-    async def _feed(self, request: web.Request) -> web.Response:
-        raise NotImplementedError
-
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
-        app.router.add_get(self.route, self._feed)
+        app.router.add_get(self._route, self._handler)
         runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(runner.setup())
         for host in self.hosts:

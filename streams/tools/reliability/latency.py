@@ -60,7 +60,7 @@ class FeedFarm(LoopbackFarm):
 
     def __init__(self, names: list[str], hub: LocalHub, websub: set[str]) -> None:
         self.host_of = dict(zip(names, self.loopback_hosts(len(names)), strict=True))
-        super().__init__(list(self.host_of.values()))
+        super().__init__(list(self.host_of.values()), "/{name}", self._feed)
         self.log: list[tuple[str, float]] = []
         self._hub = hub
         self._websub = websub
